@@ -1,0 +1,23 @@
+import Foundation
+import Models
+
+extension APIImplementation {
+    func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        let identity = try identity()
+        guard let user = try await store.user(id: identity.userID) else { throw Problem.unauthorized }
+        return .ok(.init(body: .json(.init(user))))
+    }
+
+    func updateMe(_ input: Operations.UpdateMe.Input) async throws -> Operations.UpdateMe.Output {
+        let identity = try identity()
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
+        var validator = Validator()
+        let displayName = validator.check("displayName", body.displayName, FieldRules.displayName)
+        let bio = validator.check("bio", body.bio, FieldRules.bio)
+        try validator.finish()
+
+        guard let user = try await store.updateProfile(userID: identity.userID, displayName: displayName, bio: bio, now: now())
+        else { throw Problem.unauthorized }
+        return .ok(.init(body: .json(.init(user))))
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import HTTPTypes
+import Logging
+import Models
+import OpenAPIRuntime
+
+/// The outermost OpenAPI middleware: every error of an operation — a `Problem` a handler threw, a
+/// body or parameter the generated code could not decode, anything unexpected — leaves as problem+json.
+///
+/// Unexpected errors answer a generic `internal_error` and are logged with the operation and the
+/// request id, but never with the request, its body or the decoded input, which may hold passwords.
+struct ProblemMiddleware: ServerMiddleware {
+    let logger: Logger
+
+    func intercept(
+        _ request: HTTPRequest,
+        body: HTTPBody?,
+        metadata: ServerRequestMetadata,
+        operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        do {
+            return try await next(request, body, metadata)
+        } catch {
+            let problem = problem(for: error, operationID: operationID)
+            let requestID = RequestInfo.current?.requestID
+            return (
+                HTTPResponse(status: .init(code: problem.status), headerFields: ProblemResponse.headerFields(for: problem)),
+                HTTPBody(ProblemResponse.body(for: problem, requestID: requestID))
+            )
+        }
+    }
+
+    private func problem(for error: any Error, operationID: String) -> Problem {
+        if let problem = error as? Problem { return problem }
+        guard let serverError = error as? ServerError else {
+            log(error, cause: "middleware", operationID: operationID)
+            return .internalError
+        }
+        switch serverError.underlyingError {
+        case let problem as Problem:
+            return problem
+        case let decodingError as DecodingError:
+            return Problem(decodingError: decodingError)
+        default:
+            let status = serverError.httpStatus.code
+            if (400..<500).contains(status) {
+                // The runtime's own refusals (a missing parameter, a wrong content type): their text names
+                // the parameter or type at fault, never a value.
+                return ProblemResponse.problem(forStatus: status, detail: serverError.causeDescription)
+            }
+            log(serverError.underlyingError, cause: serverError.causeDescription, operationID: operationID)
+            return .internalError
+        }
+    }
+
+    private func log(_ error: any Error, cause: String, operationID: String) {
+        logger.error(
+            "Operation failed",
+            metadata: [
+                "operation": "\(operationID)",
+                "cause": "\(cause)",
+                "error.type": "\(String(reflecting: type(of: error)))",
+                "error": "\(error)",
+                "request.id": "\(RequestInfo.current?.requestID ?? "-")",
+            ]
+        )
+    }
+}

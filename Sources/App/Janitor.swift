@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Store
+
+/// Deletes expired tokens and dead sessions once an hour.
+struct Janitor: Service {
+    static let interval: Duration = .seconds(3600)
+
+    let store: Store
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await Task.sleep(for: Self.interval)
+            } catch {
+                return
+            }
+            do {
+                let report = try await store.pruneExpired(now: now())
+                logger.debug(
+                    "Pruned expired rows",
+                    metadata: [
+                        "refreshTokens": "\(report.refreshTokens)", "resetTokens": "\(report.resetTokens)",
+                        "sessions": "\(report.sessions)",
+                    ]
+                )
+            } catch {
+                logger.error("Pruning failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Models
+
+/// The outermost middleware: gives each request its id (the caller's `X-Request-Id` when sane),
+/// binds `RequestInfo`, renders any error that escaped the routes as problem+json, echoes the id,
+/// and writes one access-log line — path without its query, so no token in a URL reaches the log.
+struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>: RouterMiddleware {
+    static var requestIDField: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let requestID = Self.acceptableRequestID(request.headers[Self.requestIDField]) ?? Self.newRequestID()
+        var context = context
+        context.logger[metadataKey: "hb.request.id"] = nil
+        context.logger[metadataKey: "request.id"] = "\(requestID)"
+        let info = RequestInfo(
+            requestID: requestID,
+            clientAddress: context.remoteAddress?.ipAddress,
+            userAgent: request.headers[.userAgent]
+        )
+        var response: Response
+        do {
+            response = try await RequestInfo.$current.withValue(info) { try await next(request, context) }
+        } catch {
+            response = Self.problemResponse(for: error, requestID: requestID, logger: context.logger)
+        }
+        response.headers[Self.requestIDField] = requestID
+        let elapsed = ContinuousClock.now - start
+        context.logger.info(
+            "Request",
+            metadata: [
+                "method": "\(request.method.rawValue)",
+                "path": "\(request.uri.path)",
+                "status": "\(response.status.code)",
+                "ms": "\((elapsed / .microseconds(1)).rounded() / 1000)",
+            ]
+        )
+        return response
+    }
+
+    /// A Hummingbird response carrying `problem`.
+    static func response(for problem: Problem, requestID: String) -> Response {
+        Response(
+            status: .init(code: problem.status),
+            headers: ProblemResponse.headerFields(for: problem),
+            body: .init(byteBuffer: ByteBuffer(data: ProblemResponse.body(for: problem, requestID: requestID)))
+        )
+    }
+
+    private static func problemResponse(for error: any Error, requestID: String, logger: Logger) -> Response {
+        let problem: Problem
+        switch error {
+        case let problem as Problem:
+            return response(for: problem, requestID: requestID)
+        case let error as any HTTPResponseError:
+            problem = ProblemResponse.problem(forStatus: Int(error.status.code), detail: nil)
+        default:
+            problem = .internalError
+        }
+        if problem.status >= 500 {
+            logger.error("Request failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "error": "\(error)"])
+        }
+        return response(for: problem, requestID: requestID)
+    }
+
+    /// Up to 128 visible ASCII characters; anything else is replaced by a fresh id.
+    static func acceptableRequestID(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 128,
+            value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { return nil }
+        return value
+    }
+
+    static func newRequestID() -> String {
+        String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
+    }
+}
+
+/// Refuses request bodies over the limit with 413 before any handler reads them.
+struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Problem.payloadTooLarge(limit: limit)
+        }
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.payloadTooLarge(limit: limit)
+        }
+        return try await next(request, context)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import JWTKit
+import Logging
+import Store
+import Synchronization
+
+/// Mints and checks access tokens: EdDSA (Ed25519) JWTs with `kid`, `sub`, `sid`, `iat`, `exp`, `iss`, `aud`.
+///
+/// The signing key lives in the database, made by whichever node starts first, so every node that
+/// shares the database verifies every other node's tokens with no configuration. A token naming a
+/// key this node has not seen makes it reload the keys (at most once every 10 seconds).
+public final class AccessTokens: Sendable {
+    /// How long an access token lives.
+    public static let lifetime: TimeInterval = 15 * 60
+    /// The `iss` of every token.
+    public static let issuer = "parley"
+    /// The `aud` every token must name.
+    public static let audience = "parley"
+
+    private let store: Store
+    private let logger: Logger
+    private let collection = JWTKeyCollection()
+    private let state = Mutex(KeyState())
+
+    private struct KeyState {
+        var signingKID: String?
+        var publicKeys: [String: Data] = [:]
+        var lastReload = Date.distantPast
+    }
+
+    public init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Loads the keys, creating the first one if the database has none. Call once before serving.
+    public func load() async throws {
+        let records = try await store.ensureSigningKey {
+            let key = Curve25519.Signing.PrivateKey()
+            let kid = Data(SHA256.hash(data: key.publicKey.rawRepresentation).prefix(8)).base64URLEncodedString()
+            return SigningKeyRecord(
+                kid: kid,
+                algorithm: "EdDSA",
+                privateKey: key.rawRepresentation.base64EncodedString(),
+                createdAt: Date()
+            )
+        }
+        try await install(records)
+    }
+
+    /// A signed access token for `sessionID` of `userID`, valid for `lifetime` from `now`.
+    public func issue(userID: UUID, sessionID: UUID, now: Date) async throws -> String {
+        guard let kid = state.withLock({ $0.signingKID }) else { throw TokenError.noSigningKey }
+        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let claims = AccessTokenClaims(
+            sub: SubjectClaim(value: userID.uuidString.lowercased()),
+            sid: sessionID.uuidString.lowercased(),
+            iat: IssuedAtClaim(value: issuedAt),
+            exp: ExpirationClaim(value: issuedAt.addingTimeInterval(Self.lifetime)),
+            iss: IssuerClaim(value: Self.issuer),
+            aud: AudienceClaim(value: [Self.audience])
+        )
+        return try await collection.sign(claims, kid: JWKIdentifier(string: kid))
+    }
+
+    /// The identity a token proves, or why it proves none.
+    ///
+    /// Refused: anything but a three-part JWS with `alg: EdDSA` and a known `kid`, a bad signature,
+    /// a wrong `iss` or `aud`, an `exp` at or before `now`, malformed `sub`/`sid`.
+    public func verify(_ token: String, now: Date) async throws(TokenError) -> Identity {
+        let header = try Self.header(of: token)
+        guard header.alg == "EdDSA" else { throw .unsupportedAlgorithm }
+        guard let kid = header.kid else { throw .unknownKey }
+        if state.withLock({ $0.publicKeys[kid] == nil }) {
+            await reloadIfDue()
+            guard state.withLock({ $0.publicKeys[kid] != nil }) else { throw .unknownKey }
+        }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await collection.verify(token, as: AccessTokenClaims.self)
+        } catch let error as TokenError {
+            throw error
+        } catch {
+            throw .invalid
+        }
+        guard claims.exp.value > now else { throw .expired }
+        guard let userID = UUID(uuidString: claims.sub.value), let sessionID = UUID(uuidString: claims.sid) else {
+            throw .invalid
+        }
+        return Identity(userID: userID, sessionID: sessionID, expiresAt: claims.exp.value)
+    }
+
+    /// The public keys as a JWK Set (RFC 7517), the body of `/.well-known/jwks.json`.
+    public func jwks() -> JWKSDocument {
+        let keys = state.withLock { $0.publicKeys }
+        return JWKSDocument(
+            keys: keys.sorted { $0.key < $1.key }.map { kid, raw in
+                .init(kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig", kid: kid, x: raw.base64URLEncodedString())
+            }
+        )
+    }
+
+    // MARK: - Keys
+
+    private func install(_ records: [SigningKeyRecord]) async throws {
+        var publicKeys: [String: Data] = [:]
+        for record in records where record.algorithm == "EdDSA" {
+            guard let raw = Data(base64Encoded: record.privateKey) else { continue }
+            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            await collection.add(eddsa: EdDSA.PrivateKey(backing: key), kid: JWKIdentifier(string: record.kid))
+            publicKeys[record.kid] = key.publicKey.rawRepresentation
+        }
+        state.withLock { state in
+            state.signingKID = records.first { $0.algorithm == "EdDSA" }?.kid
+            state.publicKeys = publicKeys
+            state.lastReload = Date()
+        }
+    }
+
+    private func reloadIfDue() async {
+        let due = state.withLock { state in
+            guard Date().timeIntervalSince(state.lastReload) > 10 else { return false }
+            state.lastReload = Date()
+            return true
+        }
+        guard due else { return }
+        do {
+            try await install(try await store.signingKeys())
+        } catch {
+            logger.error("Could not reload signing keys", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+
+    private struct Header: Decodable {
+        var alg: String
+        var kid: String?
+    }
+
+    private static func header(of token: String) throws(TokenError) -> Header {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64URLEncoded: parts[0]),
+            let header = try? JSONDecoder().decode(Header.self, from: data)
+        else { throw .malformed }
+        return header
+    }
+}
+
+/// Why a bearer token was refused. Clients only ever learn "unauthorized"; the reason is for logs and tests.
+public enum TokenError: Error, Equatable, Sendable {
+    case malformed
+    case unsupportedAlgorithm
+    case unknownKey
+    case invalid
+    case expired
+    case noSigningKey
+}
+
+/// The claims of a Parley access token.
+struct AccessTokenClaims: JWTPayload {
+    var sub: SubjectClaim
+    var sid: String
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+
+    /// Issuer and audience; expiry is checked by `AccessTokens.verify` against its own clock.
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        guard iss.value == AccessTokens.issuer else { throw TokenError.invalid }
+        guard aud.value.contains(AccessTokens.audience) else { throw TokenError.invalid }
+    }
+}
+
+/// A JWK Set of Ed25519 public keys.
+public struct JWKSDocument: Codable, Sendable, Equatable {
+    /// One public key.
+    public struct Key: Codable, Sendable, Equatable {
+        public var kty: String
+        public var crv: String
+        public var alg: String
+        public var use: String
+        public var kid: String
+        public var x: String
+    }
+
+    public var keys: [Key]
+}

@@ -1,0 +1,58 @@
+import Logging
+import SQLKit
+
+/// The SQL dialect behind a `Database`, for the few statements that differ between them.
+public enum DatabaseKind: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// Where the Store's queries run: reads on any connection, writes in one transaction each.
+///
+/// Two implementations exist, `SQLiteDatabase` and `PostgresDatabase`; everything above this seam
+/// is the same code for both.
+public protocol Database: Sendable {
+    /// The dialect, for the statements that differ.
+    var kind: DatabaseKind { get }
+
+    /// Runs reads outside any transaction.
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func write<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T
+
+    /// Answers when the database answers a trivial query, throws otherwise.
+    func ping() async throws
+
+    /// Whether `error` is the database refusing a duplicate in a unique index.
+    func isUniqueViolation(_ error: any Error) -> Bool
+}
+
+/// One open write transaction.
+public struct Transaction: Sendable {
+    /// Queries on the transaction's connection.
+    public let sql: any SQLDatabase
+    /// The dialect, for the statements that differ.
+    public let kind: DatabaseKind
+
+    public init(sql: any SQLDatabase, kind: DatabaseKind) {
+        self.sql = sql
+        self.kind = kind
+    }
+
+    /// Holds a named lock until the transaction ends, so that processes sharing the database take turns.
+    ///
+    /// SQLite needs nothing: its write transactions start `IMMEDIATE` and so already exclude each other.
+    public func lock(_ name: String) async throws {
+        guard kind == .postgres else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || \(bind: name), 0))")
+            .run()
+    }
+}
+
+extension SQLRow {
+    /// Decodes a whole row into `Model`, mapping `snake_case` columns to `camelCase` properties.
+    func model<Model: Decodable>(_ type: Model.Type) throws -> Model {
+        try decode(model: type, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+}

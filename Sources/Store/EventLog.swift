@@ -1,0 +1,64 @@
+import Foundation
+import Models
+import SQLKit
+
+extension Transaction {
+    /// Appends `event` to its stream with the stream's next sequence number.
+    ///
+    /// Numbers have no gaps: the counter row is locked until the transaction ends, and a rollback
+    /// takes back both the number and the event.
+    @discardableResult
+    public func append(_ event: NewEvent, at now: Date) async throws -> Event {
+        let seq = try await sql.raw(
+            """
+            INSERT INTO event_streams (stream, last_seq) VALUES (\(bind: event.stream.rawValue), 1)
+            ON CONFLICT (stream) DO UPDATE SET last_seq = event_streams.last_seq + 1
+            RETURNING last_seq
+            """
+        ).first().map { try $0.decode(column: "last_seq", as: Int64.self) }
+        guard let seq else { throw StoreError.noRowReturned("event_streams") }
+        let data = String(decoding: event.data, as: UTF8.self)
+        try await sql.raw(
+            """
+            INSERT INTO events (stream, seq, type, data, ts)
+            VALUES (\(bind: event.stream.rawValue), \(bind: seq), \(bind: event.type.rawValue), \(bind: data), \(bind: now))
+            """
+        ).run()
+        return Event(stream: event.stream, seq: seq, type: event.type, data: event.data, ts: now)
+    }
+}
+
+extension Store {
+    /// The events of `stream` after `seq`, oldest first, at most `limit`.
+    public func events(in stream: StreamID, after seq: Int64, limit: Int) async throws -> [Event] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT stream, seq, type, data, ts FROM events
+                WHERE stream = \(bind: stream.rawValue) AND seq > \(bind: seq)
+                ORDER BY seq LIMIT \(bind: limit)
+                """
+            ).all().map(Event.init(row:))
+        }
+    }
+
+    /// The last sequence number of `stream`; 0 when nothing was written to it.
+    public func lastSeq(of stream: StreamID) async throws -> Int64 {
+        try await database.read { sql in
+            try await sql.raw("SELECT last_seq FROM event_streams WHERE stream = \(bind: stream.rawValue)")
+                .first()?.decode(column: "last_seq", as: Int64.self) ?? 0
+        }
+    }
+}
+
+extension Event {
+    init(row: any SQLRow) throws {
+        self.init(
+            stream: StreamID(rawValue: try row.decode(column: "stream", as: String.self)),
+            seq: try row.decode(column: "seq", as: Int64.self),
+            type: EventType(rawValue: try row.decode(column: "type", as: String.self)),
+            data: Data(try row.decode(column: "data", as: String.self).utf8),
+            ts: try row.decode(column: "ts", as: Date.self)
+        )
+    }
+}

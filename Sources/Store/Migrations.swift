@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import SQLKit
+
+/// One forward-only schema change, recorded in `schema_migrations` once applied.
+///
+/// Statements are written once for both dialects, with `{uuid}`, `{time}` and `{bigint}` standing
+/// for the column types that differ; a statement that differs beyond that goes in `sqliteOnly` or
+/// `postgresOnly`.
+struct Migration: Sendable {
+    var version: Int
+    var name: String
+    var statements: [String]
+    var sqliteOnly: [String] = []
+    var postgresOnly: [String] = []
+
+    func sql(for kind: DatabaseKind) -> [String] {
+        let types: [String: String] =
+            switch kind {
+            case .sqlite: ["{uuid}": "TEXT", "{time}": "REAL", "{bigint}": "INTEGER"]
+            case .postgres: ["{uuid}": "uuid", "{time}": "timestamptz", "{bigint}": "bigint"]
+            }
+        let specific = kind == .sqlite ? sqliteOnly : postgresOnly
+        return (statements + specific).map { statement in
+            types.reduce(statement) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        }
+    }
+}
+
+/// Brings a database's schema up to date, safely when several processes start at once.
+public enum Migrator {
+    /// Every migration, oldest first. Append only: a released migration is never edited.
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1,
+            name: "accounts, sessions and the event log",
+            statements: [
+                """
+                CREATE TABLE users (
+                    id {uuid} PRIMARY KEY,
+                    username TEXT NOT NULL UNIQUE,
+                    email TEXT NOT NULL,
+                    email_key TEXT NOT NULL UNIQUE,
+                    display_name TEXT NOT NULL,
+                    bio TEXT NOT NULL DEFAULT '',
+                    avatar_url TEXT,
+                    password_hash TEXT NOT NULL,
+                    created_at {time} NOT NULL,
+                    updated_at {time} NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE sessions (
+                    id {uuid} PRIMARY KEY,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    device_name TEXT,
+                    user_agent TEXT,
+                    created_at {time} NOT NULL,
+                    last_used_at {time} NOT NULL,
+                    revoked_at {time}
+                )
+                """,
+                "CREATE INDEX sessions_user_id ON sessions (user_id)",
+                """
+                CREATE TABLE refresh_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    session_id {uuid} NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                    created_at {time} NOT NULL,
+                    expires_at {time} NOT NULL,
+                    used_at {time}
+                )
+                """,
+                "CREATE INDEX refresh_tokens_session_id ON refresh_tokens (session_id)",
+                "CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at)",
+                """
+                CREATE TABLE password_reset_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    created_at {time} NOT NULL,
+                    expires_at {time} NOT NULL,
+                    used_at {time}
+                )
+                """,
+                "CREATE INDEX password_reset_tokens_user_id ON password_reset_tokens (user_id)",
+                """
+                CREATE TABLE signing_keys (
+                    kid TEXT PRIMARY KEY,
+                    algorithm TEXT NOT NULL,
+                    private_key TEXT NOT NULL,
+                    created_at {time} NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE event_streams (
+                    stream TEXT PRIMARY KEY,
+                    last_seq {bigint} NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE events (
+                    stream TEXT NOT NULL,
+                    seq {bigint} NOT NULL,
+                    type TEXT NOT NULL,
+                    data TEXT NOT NULL,
+                    ts {time} NOT NULL,
+                    PRIMARY KEY (stream, seq)
+                )
+                """,
+                "CREATE INDEX events_ts ON events (ts)",
+            ]
+        )
+    ]
+
+    /// The newest schema version this build knows.
+    public static var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Applies every migration the database lacks, in one transaction, and returns their versions.
+    ///
+    /// Processes that start together take turns on a lock: the first applies, the others find nothing to do.
+    /// A database migrated by a newer build is refused rather than guessed at.
+    @discardableResult
+    public static func migrate(_ database: any Database, logger: Logger) async throws -> [Int] {
+        let applied = try await database.write { transaction in
+            try await transaction.lock("schema_migrations")
+            let time = transaction.kind == .sqlite ? "REAL" : "timestamptz"
+            try await transaction.sql.raw(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at \(unsafeRaw: time) NOT NULL
+                )
+                """
+            ).run()
+            let existing = Set(
+                try await transaction.sql.raw("SELECT version FROM schema_migrations").all()
+                    .map { try $0.decode(column: "version", as: Int.self) }
+            )
+            if let newest = existing.max(), newest > latestVersion {
+                throw SchemaTooNewError(databaseVersion: newest, knownVersion: latestVersion)
+            }
+            var applied: [Int] = []
+            for migration in migrations where !existing.contains(migration.version) {
+                for statement in migration.sql(for: transaction.kind) {
+                    try await transaction.sql.raw(SQLQueryString(statement)).run()
+                }
+                try await transaction.sql.raw(
+                    """
+                    INSERT INTO schema_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Date()))
+                    """
+                ).run()
+                applied.append(migration.version)
+            }
+            return applied
+        }
+        for version in applied {
+            logger.info("Applied migration", metadata: ["version": "\(version)"])
+        }
+        return applied
+    }
+
+    /// The versions recorded in the database, oldest first.
+    public static func appliedVersions(_ database: any Database) async throws -> [Int] {
+        try await database.read { sql in
+            try await sql.raw("SELECT version FROM schema_migrations ORDER BY version").all()
+                .map { try $0.decode(column: "version", as: Int.self) }
+        }
+    }
+}
+
+/// The database was migrated by a newer build of Parley than this one.
+public struct SchemaTooNewError: Error, CustomStringConvertible {
+    public var databaseVersion: Int
+    public var knownVersion: Int
+    public var description: String {
+        "The database schema is at version \(databaseVersion), newer than this build knows (\(knownVersion)). Run a newer Parley."
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Models
+import SQLKit
+
+/// A new account's fields, already validated and normalized.
+public struct NewAccount: Sendable {
+    public var username: String
+    public var email: String
+    public var displayName: String
+    public var passwordHash: String
+
+    public init(username: String, email: String, displayName: String, passwordHash: String) {
+        self.username = username
+        self.email = email
+        self.displayName = displayName
+        self.passwordHash = passwordHash
+    }
+}
+
+/// What a login is checked against.
+public struct Credentials: Sendable {
+    public var userID: UUID
+    public var passwordHash: String
+}
+
+extension Store {
+    /// Creates an account and its first session in one transaction.
+    ///
+    /// Throws `username_taken` or `email_taken` (compared without regard to case), also when a
+    /// concurrent registration wins the race.
+    public func register(_ account: NewAccount, session: NewSession, now: Date) async throws -> (User, Session) {
+        let user = User(
+            id: UUID(),
+            username: account.username,
+            displayName: account.displayName,
+            email: account.email,
+            createdAt: now
+        )
+        do {
+            return try await database.write { transaction in
+                try await transaction.checkAvailable(username: account.username, email: account.email)
+                try await transaction.sql.raw(
+                    """
+                    INSERT INTO users (id, username, email, email_key, display_name, password_hash, created_at, updated_at)
+                    VALUES (\(bind: user.id), \(bind: user.username), \(bind: user.email), \(bind: Self.emailKey(user.email)),
+                            \(bind: user.displayName), \(bind: account.passwordHash), \(bind: now), \(bind: now))
+                    """
+                ).run()
+                let created = try await transaction.insertSession(session, userID: user.id, now: now)
+                return (user, created)
+            }
+        } catch where database.isUniqueViolation(error) {
+            // Lost a race with a concurrent registration: say which field collided.
+            try await database.write { try await $0.checkAvailable(username: account.username, email: account.email) }
+            throw error
+        }
+    }
+
+    /// The password hash of the account whose username or email is `login` (any case).
+    public func credentials(forLogin login: String) async throws -> Credentials? {
+        let row = try await database.read { sql in
+            if login.contains("@") {
+                try await sql.raw("SELECT id, password_hash FROM users WHERE email_key = \(bind: Self.emailKey(login))").first()
+            } else {
+                try await sql.raw("SELECT id, password_hash FROM users WHERE username = \(bind: login.lowercased())").first()
+            }
+        }
+        guard let row else { return nil }
+        return Credentials(
+            userID: try row.decode(column: "id", as: UUID.self),
+            passwordHash: try row.decode(column: "password_hash", as: String.self)
+        )
+    }
+
+    /// The password hash of an account.
+    public func passwordHash(of userID: UUID) async throws -> String? {
+        try await database.read { sql in
+            try await sql.raw("SELECT password_hash FROM users WHERE id = \(bind: userID)").first()?
+                .decode(column: "password_hash", as: String.self)
+        }
+    }
+
+    /// One account, as its owner sees it.
+    public func user(id: UUID) async throws -> User? {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: UserRow.columns) FROM users WHERE id = \(bind: id)").first()
+                .map { try $0.model(UserRow.self).user }
+        }
+    }
+
+    /// Changes the display name and/or bio; `nil` leaves a field as it is. Appends `user.updated`.
+    public func updateProfile(userID: UUID, displayName: String?, bio: String?, now: Date) async throws -> User? {
+        try await database.write { transaction in
+            let row = try await transaction.sql.raw(
+                """
+                UPDATE users SET display_name = COALESCE(\(bind: displayName), display_name),
+                                 bio = COALESCE(\(bind: bio), bio),
+                                 updated_at = \(bind: now)
+                WHERE id = \(bind: userID)
+                RETURNING \(unsafeRaw: UserRow.columns)
+                """
+            ).first()
+            guard let user = try row?.model(UserRow.self).user else { return nil }
+            try await transaction.append(
+                NewEvent(stream: .user(user.id), type: .userUpdated, payload: UserPayload(user)),
+                at: now
+            )
+            return user
+        }
+    }
+
+    /// The form of an email address that uniqueness and lookups compare.
+    static func emailKey(_ email: String) -> String { email.lowercased() }
+}
+
+extension Transaction {
+    fileprivate func checkAvailable(username: String, email: String) async throws {
+        if try await sql.raw("SELECT 1 AS taken FROM users WHERE username = \(bind: username)").first() != nil {
+            throw Problem.usernameTaken
+        }
+        if try await sql.raw("SELECT 1 AS taken FROM users WHERE email_key = \(bind: Store.emailKey(email))").first() != nil {
+            throw Problem.emailTaken
+        }
+    }
+}
+
+/// A `users` row.
+struct UserRow: Decodable {
+    static let columns = "id, username, email, display_name, bio, avatar_url, created_at"
+
+    var id: UUID
+    var username: String
+    var email: String
+    var displayName: String
+    var bio: String
+    var avatarUrl: String?
+    var createdAt: Date
+
+    var user: User {
+        User(
+            id: id,
+            username: username,
+            displayName: displayName,
+            email: email,
+            bio: bio,
+            avatarURL: avatarUrl,
+            createdAt: createdAt
+        )
+    }
+}
