@@ -19,9 +19,6 @@ public struct AppConfiguration: Sendable {
     public var dataDirectory = "./parley-data"
     /// PostgreSQL instead of SQLite.
     public var databaseURL: String?
-    /// A PostgreSQL schema of its own (default: the server's `search_path`), so that several
-    /// Parley databases can share one PostgreSQL database.
-    public var databaseSchema: String?
     /// Outgoing mail; without it, mail is written to the log.
     public var smtpURL: String?
     /// A PEM file of certificates to trust for the SMTP server's TLS, besides the system's.

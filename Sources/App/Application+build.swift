@@ -65,7 +65,7 @@ public func buildApplication(
 /// The database the configuration names: PostgreSQL when a URL is given, else the SQLite file.
 func openDatabase(_ configuration: AppConfiguration, logger: Logger) async throws -> any Database & Service {
     if let url = configuration.databaseURL, !url.isEmpty {
-        return try PostgresDatabase(url: url, schema: configuration.databaseSchema, logger: logger)
+        return try PostgresDatabase(url: url, logger: logger)
     }
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     return try await SQLiteDatabase.open(path: configuration.sqlitePath, logger: logger)

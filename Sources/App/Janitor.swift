@@ -11,25 +11,27 @@ struct Janitor: Service {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await Task.sleep(for: Self.interval)
-            } catch {
-                return
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            while (try? await Task.sleep(for: Self.interval)) != nil {
+                await prune()
             }
-            do {
-                let report = try await store.pruneExpired(now: now())
-                logger.debug(
-                    "Pruned expired rows",
-                    metadata: [
-                        "refreshTokens": "\(report.refreshTokens)", "resetTokens": "\(report.resetTokens)",
-                        "sessions": "\(report.sessions)",
-                    ]
-                )
-            } catch {
-                logger.error("Pruning failed", metadata: ["error": "\(error)"])
-            }
+        }
+    }
+
+    private func prune() async {
+        do {
+            let report = try await store.pruneExpired(now: now())
+            logger.debug(
+                "Pruned expired rows",
+                metadata: [
+                    "refreshTokens": "\(report.refreshTokens)",
+                    "resetTokens": "\(report.resetTokens)",
+                    "sessions": "\(report.sessions)",
+                ]
+            )
+        } catch {
+            logger.error("Pruning failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -35,7 +35,9 @@ struct OperationsRoutes: Sendable {
             )
         }
         router.get("/.well-known/jwks.json") { _, _ in
-            let body = try JSONEncoder().encode(tokens.jwks())
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let body = try encoder.encode(tokens.jwks())
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=300"],

@@ -8,17 +8,15 @@ import ServiceLifecycle
 
 /// A shared PostgreSQL database, reached through a `PostgresClient` connection pool.
 ///
-/// As a `Service` it runs the pool. `schema` (default: the server's `search_path`) lets several
-/// independent Parley databases, such as parallel test runs, share one PostgreSQL database.
+/// As a `Service` it runs the pool.
 public final class PostgresDatabase: Database, Service {
     public let kind = DatabaseKind.postgres
     /// The pool; also used directly for LISTEN.
     public let client: PostgresClient
 
     /// Prepares a pool for `url` (`postgres://user:password@host:port/database?sslmode=...`).
-    public init(url: String, schema: String? = nil, logger: Logger) throws {
+    public init(url: String, logger: Logger) throws {
         var configuration = try Self.configuration(url: url)
-        if let schema { configuration.options.additionalStartupParameters.append(("search_path", schema)) }
         configuration.options.additionalStartupParameters.append(("application_name", "parley"))
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
@@ -56,9 +54,41 @@ public final class PostgresDatabase: Database, Service {
         (error as? PSQLError)?.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw
     }
 
-    /// Reads a `postgres://` or `postgresql://` URL. `sslmode` may be `disable` (the default), `prefer` or `require`;
-    /// a `host` query item naming a directory connects through that Unix socket.
+    /// Reads a `postgres://` or `postgresql://` URL, as libpq does for the parts Parley supports:
+    /// `sslmode` (`disable`, the default, `prefer` or `require`); `host` naming a directory, to connect
+    /// through its Unix socket; `options` of `-c name=value` server settings — `options=-c%20search_path%3Dparley`
+    /// keeps Parley's tables in a schema of their own.
     static func configuration(url: String) throws -> PostgresClient.Configuration {
+        var configuration = try connection(url: url)
+        if let options = URLComponents(string: url)?.queryItems?.last(where: { $0.name == "options" })?.value {
+            configuration.options.additionalStartupParameters += try serverSettings(in: options)
+        }
+        return configuration
+    }
+
+    /// The `name=value` pairs of a libpq `options` string (`-c name=value`, `-cname=value`, `--name=value`).
+    static func serverSettings(in options: String) throws -> [(String, String)] {
+        var settings: [(String, String)] = []
+        var words = options.split(separator: " ").map(String.init)[...]
+        while let word = words.popFirst() {
+            let setting: String
+            if word == "-c", let next = words.popFirst() {
+                setting = next
+            } else if word.hasPrefix("--") {
+                setting = String(word.dropFirst(2))
+            } else if word.hasPrefix("-c") {
+                setting = String(word.dropFirst(2))
+            } else {
+                throw DatabaseURLError(reason: "unsupported options '\(word)'; use -c name=value")
+            }
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw DatabaseURLError(reason: "options need name=value") }
+            settings.append((parts[0].replacingOccurrences(of: "-", with: "_"), parts[1]))
+        }
+        return settings
+    }
+
+    private static func connection(url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "")
         else { throw DatabaseURLError(reason: "expected postgres://user:password@host:port/database") }
         let query = Dictionary(

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOPosix
 import SQLKit
 import SQLiteKit
@@ -97,8 +98,12 @@ public final class SQLiteDatabase: Database, Service {
             return closed
         }
         guard !alreadyClosed else { return }
+        // The future-based close runs even when this task is cancelled, as it is when a service group
+        // tears down after an error: a connection must never be left open.
         await writeLock.withLock {
-            for connection in readers + [writer] { try? await connection.close() }
+            for connection in readers + [writer] {
+                try? await (connection.close() as EventLoopFuture<Void>).get()
+            }
         }
         try await threadPool.shutdownGracefully()
     }

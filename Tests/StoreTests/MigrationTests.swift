@@ -59,8 +59,8 @@ struct MigrationTests {
                 try await database.close()
                 throw error
             }
-        case .postgres(let url, let schema):
-            let database = try PostgresDatabase(url: url, schema: schema, logger: TestBackend.logger)
+        case .postgres(let url):
+            let database = try PostgresDatabase(url: url, logger: TestBackend.logger)
             return try await database.running { try await Migrator.migrate(database, logger: TestBackend.logger) }
         }
     }

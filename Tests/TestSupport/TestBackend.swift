@@ -41,8 +41,8 @@ public enum TestBackend: String, Sendable, CustomStringConvertible {
                     try await database.close()
                     throw error
                 }
-            case .postgres(let url, let schema):
-                let database = try PostgresDatabase(url: url, schema: schema, logger: Self.logger)
+            case .postgres(let url):
+                let database = try PostgresDatabase(url: url, logger: Self.logger)
                 return try await database.running { try await body(database) }
             }
         }
@@ -58,9 +58,8 @@ public enum TestBackend: String, Sendable, CustomStringConvertible {
             switch location {
             case .sqlite(let directory):
                 configuration.dataDirectory = directory
-            case .postgres(let url, let schema):
+            case .postgres(let url):
                 configuration.databaseURL = url
-                configuration.databaseSchema = schema
             }
             return try await body(configuration)
         }
@@ -69,7 +68,8 @@ public enum TestBackend: String, Sendable, CustomStringConvertible {
     /// Where one test's data lives.
     public enum Location: Sendable {
         case sqlite(directory: String)
-        case postgres(url: String, schema: String)
+        /// A URL whose connections use a schema of their own.
+        case postgres(url: String)
     }
 
     /// Creates a private location for one test's data, and removes it after `body`.
@@ -86,7 +86,8 @@ public enum TestBackend: String, Sendable, CustomStringConvertible {
             let schema = "test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
             try await Self.administer(url) { "CREATE SCHEMA \(schema)" }
             do {
-                let result = try await body(.postgres(url: url, schema: schema))
+                let separator = url.contains("?") ? "&" : "?"
+                let result = try await body(.postgres(url: "\(url)\(separator)options=-c%20search_path%3D\(schema)"))
                 try await Self.administer(url) { "DROP SCHEMA \(schema) CASCADE" }
                 return result
             } catch {
@@ -129,6 +130,25 @@ extension TestBackend {
         try await withDatabase { database in
             try await Migrator.migrate(database, logger: Self.logger)
             return try await body(Store(database: database))
+        }
+    }
+}
+
+extension AppConfiguration {
+    /// Runs `body` with a second connection to this configuration's database, as another process would have.
+    public func withStore<T: Sendable>(_ body: @Sendable (Store) async throws -> T) async throws -> T {
+        if let url = databaseURL {
+            let database = try PostgresDatabase(url: url, logger: TestBackend.logger)
+            return try await database.running { try await body(Store(database: database)) }
+        }
+        let database = try await SQLiteDatabase.open(path: sqlitePath, readerCount: 1, logger: TestBackend.logger)
+        do {
+            let result = try await body(Store(database: database))
+            try await database.close()
+            return result
+        } catch {
+            try await database.close()
+            throw error
         }
     }
 }

@@ -31,10 +31,7 @@ public struct LoggingMailer: Mailer {
     }
 
     public func send(_ message: MailMessage) async throws {
-        logger.notice(
-            "Mail not sent (no --smtp-url); its text follows",
-            metadata: ["to": "\(message.to)", "subject": "\(message.subject)", "text": "\(message.text)"]
-        )
+        logger.notice("Mail to \(message.to) not sent (no --smtp-url). Subject: \(message.subject)\n\(message.text)")
     }
 }
 

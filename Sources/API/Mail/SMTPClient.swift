@@ -199,9 +199,10 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
             if buffer.readableBytes > 4096 { throw SMTPError.unexpectedReply(step: "a reply line over 4096 bytes", code: 0) }
             return .needMoreData
         }
-        let length = lineEnd - buffer.readerIndex + 1
-        var line = buffer.readString(length: length) ?? ""
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        var bytes = buffer.readBytes(length: lineEnd - buffer.readerIndex + 1) ?? []
+        // Bytes, not Characters: to Swift "\r\n" is one Character, which no `hasSuffix("\n")` matches.
+        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+        let line = String(decoding: bytes, as: UTF8.self)
         guard line.count >= 3, let code = Int(line.prefix(3)) else {
             throw SMTPError.unexpectedReply(step: "reading a reply", code: 0)
         }

@@ -1,0 +1,156 @@
+import Foundation
+import Store
+import TestSupport
+import Testing
+
+/// The built `parley` binary, over real sockets.
+@Suite("The parley executable", .serialized, .timeLimit(.minutes(2)))
+struct LiveServerTests {
+    static let flags = ["--host", "--port", "--data-dir", "--database-url", "--smtp-url", "--public-url", "--password-cost"]
+    static let environment = ["PARLEY_HOST", "PARLEY_PORT", "PARLEY_DATA_DIR", "DATABASE_URL", "PARLEY_SMTP_URL", "PARLEY_PUBLIC_URL", "PARLEY_PASSWORD_COST"]
+
+    @Test("--help explains every subcommand, and each subcommand every flag with its environment variable")
+    func help() async throws {
+        let top = try await run([ParleyProcess.executable, "--help"])
+        #expect(top.status == 0)
+        for subcommand in ["serve", "api", "migrate"] { #expect(top.output.contains(subcommand)) }
+        for subcommand in ["serve", "api"] {
+            let help = try await run([ParleyProcess.executable, subcommand, "--help"])
+            #expect(help.status == 0)
+            for flag in Self.flags { #expect(help.output.contains(flag), "\(subcommand) --help lacks \(flag)") }
+            for variable in Self.environment { #expect(help.output.contains(variable), "\(subcommand) --help lacks \(variable)") }
+        }
+        let migrate = try await run([ParleyProcess.executable, "migrate", "--help"])
+        for flag in ["--data-dir", "--database-url"] { #expect(migrate.output.contains(flag)) }
+    }
+
+    @Test("Serves over a real socket, keeps secrets out of its log, and stops cleanly on SIGTERM", arguments: TestBackend.all)
+    func servesAndStops(backend: TestBackend) async throws {
+        try await backend.withLocation { location in
+            let logs = try Repository.temporaryDirectory("parley-live")
+            defer { try? FileManager.default.removeItem(atPath: logs) }
+            let server = try await ParleyProcess.start(arguments: location.arguments, logDirectory: logs)
+            try await server.waitUntilReady()
+
+            let password = "a very secret passphrase"
+            let registered = try await server.request(
+                "POST", "/api/v1/auth/register",
+                json: #"{"username":"alice","email":"alice@example.com","password":"\#(password)"}"#,
+                headers: ["X-Request-Id": "live-test-1", "User-Agent": "live-tests"]
+            )
+            #expect(registered.status == 201)
+            #expect(registered.headers["x-request-id"] == "live-test-1")
+            let session = try JSONDecoder().decode([String: JSONValue].self, from: Data(registered.body.utf8))
+            let accessToken = try #require(session["accessToken"]?.string)
+            let refreshToken = try #require(session["refreshToken"]?.string)
+
+            let me = try await server.request("GET", "/api/v1/me", headers: ["Authorization": "Bearer \(accessToken)"])
+            #expect(me.status == 200)
+            #expect(me.body.contains(#""username":"alice""#))
+            let wrong = try await server.request("POST", "/api/v1/auth/login", json: #"{"login":"alice","password":"wrong and secret"}"#)
+            #expect(wrong.status == 401)
+            #expect(wrong.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+            let spec = try await server.request("GET", "/openapi.yaml")
+            #expect(spec.status == 200 && spec.body.hasPrefix("openapi: 3.1"))
+
+            await server.process.signal(SIGTERM)
+            #expect(try await server.process.waitForExit(timeout: .seconds(15)) == 0)
+            let log = server.process.output()
+            #expect(log.contains("live-test-1"), "the access log names the request id")
+            for secret in [password, "wrong and secret", accessToken, refreshToken] {
+                #expect(!log.contains(secret), "the log must not contain \(secret.prefix(12))…")
+            }
+        }
+    }
+
+    @Test("Without an SMTP server the reset mail, link included, is written to the log", arguments: [TestBackend.sqlite])
+    func mailIsLoggedWithoutSMTP(backend: TestBackend) async throws {
+        try await backend.withLocation { location in
+            let logs = try Repository.temporaryDirectory("parley-live")
+            defer { try? FileManager.default.removeItem(atPath: logs) }
+            let server = try await ParleyProcess.start(arguments: location.arguments + ["--public-url", "https://chat.example.org"], logDirectory: logs)
+            try await server.waitUntilReady()
+            #expect(try await server.request("POST", "/api/v1/auth/register", json: #"{"username":"bob","email":"bob@example.com","password":"bob's password"}"#).status == 201)
+            #expect(try await server.request("POST", "/api/v1/auth/password-reset", json: #"{"email":"bob@example.com"}"#).status == 202)
+            try await eventually("the mail in the log") {
+                server.process.output().contains("https://chat.example.org/reset-password?token=pr_") ? true : nil
+            }
+            await server.process.stop()
+        }
+    }
+
+    @Test("parley migrate applies the schema once", arguments: TestBackend.all)
+    func migrateCommand(backend: TestBackend) async throws {
+        try await backend.withLocation { location in
+            let first = try await run([ParleyProcess.executable, "migrate"] + location.arguments)
+            #expect(first.status == 0, "\(first.output)")
+            #expect(first.output.contains("Applied migrations 1"))
+            let second = try await run([ParleyProcess.executable, "migrate"] + location.arguments)
+            #expect(second.output.contains("up to date"))
+        }
+    }
+
+    @Test("parley api refuses to start without PostgreSQL")
+    func apiNeedsPostgres() async throws {
+        let result = try await run([ParleyProcess.executable, "api"], environment: ["DATABASE_URL": ""])
+        #expect(result.status != 0)
+        #expect(result.output.contains("needs PostgreSQL"))
+    }
+
+    @Test(
+        "Two nodes starting at once on one PostgreSQL share one schema and one signing key",
+        .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL")
+    )
+    func twoNodesStartTogether() async throws {
+        try await TestBackend.postgres.withLocation { location in
+            let logs = try Repository.temporaryDirectory("parley-live")
+            defer { try? FileManager.default.removeItem(atPath: logs) }
+            async let startFirst = ParleyProcess.start("api", arguments: location.arguments, logDirectory: logs)
+            async let startSecond = ParleyProcess.start("serve", arguments: location.arguments, logDirectory: logs)
+            let (first, second) = try await (startFirst, startSecond)
+            try await first.waitUntilReady()
+            try await second.waitUntilReady()
+
+            let keys = try await [first.request("GET", "/.well-known/jwks.json").body, second.request("GET", "/.well-known/jwks.json").body]
+            #expect(keys[0] == keys[1])
+            #expect(keys[0].components(separatedBy: "\"kid\"").count == 2, "exactly one key")
+
+            let registered = try await first.request("POST", "/api/v1/auth/register", json: #"{"username":"carol","email":"carol@example.com","password":"carol's password"}"#)
+            let token = try JSONDecoder().decode([String: JSONValue].self, from: Data(registered.body.utf8))["accessToken"]?.string ?? ""
+            #expect(try await second.request("GET", "/api/v1/me", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+
+            await first.process.stop()
+            await second.process.stop()
+            guard case .postgres(let url) = location else { return }
+            let database = try PostgresDatabase(url: url, logger: TestBackend.logger)
+            let versions = try await database.running { try await Migrator.appliedVersions(database) }
+            #expect(versions == Array(1...Migrator.latestVersion))
+        }
+    }
+}
+
+extension TestBackend.Location {
+    /// The command-line arguments that point `parley` here.
+    var arguments: [String] {
+        switch self {
+        case .sqlite(let directory): ["--data-dir", directory]
+        case .postgres(let url): ["--database-url", url]
+        }
+    }
+}
+
+/// Just enough JSON to read a response.
+enum JSONValue: Decodable {
+    case string(String)
+    case other
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        self = (try? container.decode(String.self)).map(JSONValue.string) ?? .other
+    }
+
+    var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import TestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A `parley` process built by this package, serving on a real socket.
+struct ParleyProcess {
+    let process: ChildProcess
+    let port: Int
+
+    static var executable: String { Repository.productsDirectory.appendingPathComponent("parley").path }
+
+    /// Starts `parley serve` (or another subcommand) on a free port and waits until it listens.
+    static func start(
+        _ subcommand: String = "serve",
+        arguments: [String] = [],
+        environment: [String: String] = [:],
+        logDirectory: String
+    ) async throws -> ParleyProcess {
+        let process = try ChildProcess(
+            executable: executable,
+            arguments: [subcommand, "--port", "0", "--password-cost", "4"] + arguments,
+            environment: environment,
+            logPath: "\(logDirectory)/parley-\(UUID().uuidString.prefix(8)).log"
+        )
+        let port = try await eventually(timeout: .seconds(30), "parley to listen") { () -> Int? in
+            if await !process.isRunning { throw TestSetupError("parley exited:\n\(process.output())") }
+            return Self.listeningPort(in: process.output())
+        }
+        return ParleyProcess(process: process, port: port)
+    }
+
+    /// The port of Hummingbird's "Server started and listening on HOST:PORT" line.
+    static func listeningPort(in log: String) -> Int? {
+        guard let range = log.range(of: "listening on ") else { return nil }
+        let address = log[range.upperBound...].prefix { !$0.isWhitespace }
+        return address.split(separator: ":").last.flatMap { Int($0) }
+    }
+
+    /// Sends a request and returns the status, headers and body.
+    func request(
+        _ method: String,
+        _ path: String,
+        json: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> (status: Int, headers: [String: String], body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        if let json {
+            request.httpBody = Data(json.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw TestSetupError("not an HTTP response") }
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
+        }
+        return (http.statusCode, fields, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Waits for `GET /readyz` to answer 200.
+    func waitUntilReady() async throws {
+        try await eventually(timeout: .seconds(30), "/readyz to answer 200") { () -> Bool? in
+            (try? await request("GET", "/readyz").status) == 200 ? true : nil
+        }
+    }
+}

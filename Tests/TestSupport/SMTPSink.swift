@@ -1,0 +1,116 @@
+import Foundation
+import Synchronization
+
+/// A real SMTP server (aiosmtpd, from `Tests/Fixtures/smtp_sink.py`) that keeps every message it accepts.
+public struct SMTPSink: Sendable {
+    /// One accepted message.
+    public struct Message: Decodable, Sendable {
+        public var from: String
+        public var to: [String]
+        public var subject: String
+        /// The decoded text body.
+        public var text: String
+        /// The message as received, after SMTP un-stuffing.
+        public var raw: String
+        /// Whether it came over TLS.
+        public var tls: Bool
+        /// Whether the client authenticated.
+        public var auth: Bool
+    }
+
+    /// Credentials the server requires, if any.
+    public var credentials: (user: String, password: String)?
+    public let port: Int
+    public let directory: String
+    let process: ChildProcess
+
+    /// An `smtp://` URL for this server, with its credentials.
+    public var url: String {
+        if let credentials {
+            return "smtp://\(credentials.user):\(credentials.password)@127.0.0.1:\(port)"
+        }
+        return "smtp://127.0.0.1:\(port)"
+    }
+
+    /// The certificate it presents when started with TLS.
+    public var certificatePath: String { "\(directory)/cert.pem" }
+
+    /// Starts a server; `credentials` makes it require AUTH with one of `mechanisms`; `tls` offers STARTTLS with a fresh self-signed certificate for 127.0.0.1 and localhost.
+    public static func start(
+        credentials: (user: String, password: String)? = nil,
+        mechanisms: [String] = ["PLAIN", "LOGIN"],
+        tls: Bool = false,
+        requireTLS: Bool = false
+    ) async throws -> SMTPSink {
+        let directory = try Repository.temporaryDirectory("parley-smtp")
+        var arguments = [Repository.fixture("smtp_sink.py"), "--dir", directory]
+        if let credentials {
+            arguments += ["--auth", "\(credentials.user):\(credentials.password)", "--mechanisms", mechanisms.joined(separator: ",")]
+        }
+        if tls {
+            try makeCertificate(in: directory)
+            arguments += ["--tls", "\(directory)/cert.pem", "\(directory)/key.pem"]
+            if requireTLS { arguments.append("--require-tls") }
+        }
+        let process = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3"] + arguments, logPath: "\(directory)/server.log")
+        let port = try await eventually(timeout: .seconds(20), "the SMTP sink to listen") { () -> Int? in
+            if await !process.isRunning { throw TestSetupError("smtp_sink.py exited: \(process.output())") }
+            return (try? String(contentsOfFile: "\(directory)/port", encoding: .utf8)).flatMap(Int.init)
+        }
+        return SMTPSink(credentials: credentials, port: port, directory: directory, process: process)
+    }
+
+    /// The messages accepted so far, oldest first.
+    public func messages() throws -> [Message] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.hasPrefix("message-") && $0.hasSuffix(".json") }
+            .sorted { Int($0.dropFirst(8).dropLast(5)) ?? 0 < Int($1.dropFirst(8).dropLast(5)) ?? 0 }
+        return try names.map { try JSONDecoder().decode(Message.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/\($0)"))) }
+    }
+
+    /// Waits until at least `count` messages have arrived.
+    public func waitForMessages(_ count: Int = 1, timeout: Duration = .seconds(15)) async throws -> [Message] {
+        try await eventually(timeout: timeout, "\(count) mail(s)") {
+            let messages = try messages()
+            return messages.count >= count ? messages : nil
+        }
+    }
+
+    /// Stops the server and removes its folder.
+    public func stop() async {
+        await process.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func makeCertificate(in directory: String) throws {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", "\(directory)/key.pem", "-out", "\(directory)/cert.pem",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        guard openssl.terminationStatus == 0 else { throw TestSetupError("openssl could not make a certificate") }
+    }
+}
+
+/// A wall clock that tests move by hand.
+public final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    public init(_ start: Date = Date()) {
+        current = Mutex(start)
+    }
+
+    /// The current time.
+    public var now: Date { current.withLock { $0 } }
+
+    /// Moves the clock forward.
+    public func advance(by interval: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(interval) }
+    }
+}

@@ -1,0 +1,109 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A TCP proxy on 127.0.0.1 that a test can cut, to make a real server unreachable on demand.
+public final class TCPProxy: Sendable {
+    /// The port the proxy listens on.
+    public let port: Int
+    private let server: any Channel
+    private let state = State()
+
+    private final class State: Sendable {
+        let connections = Mutex<[any Channel]>([])
+        let isOpen = Atomic<Bool>(true)
+    }
+
+    /// Starts forwarding connections on a free port to `host:port`.
+    public init(to host: String, port targetPort: Int) async throws {
+        let state = state
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { inbound in
+                guard state.isOpen.load(ordering: .relaxed) else { return inbound.close() }
+                inbound.setOption(.autoRead, value: false).whenSuccess {}
+                return ClientBootstrap(group: inbound.eventLoop)
+                    .connect(host: host, port: targetPort)
+                    .flatMapThrowing { outbound in
+                        // Both channels run on the same event loop, so both pipelines may be changed from here.
+                        state.connections.withLock { $0 += [inbound, outbound] }
+                        let (toTarget, toClient) = GlueHandler.pair()
+                        try inbound.pipeline.syncOperations.addHandler(toTarget)
+                        try outbound.pipeline.syncOperations.addHandler(toClient)
+                        try inbound.syncOptions?.setOption(.autoRead, value: true)
+                    }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        self.server = server
+        self.port = server.localAddress?.port ?? 0
+    }
+
+    /// Refuses new connections and closes the open ones, until `restore`.
+    public func cut() async {
+        state.isOpen.store(false, ordering: .relaxed)
+        for channel in state.connections.withLock({ all in defer { all = [] }; return all }) {
+            try? await channel.close()
+        }
+    }
+
+    /// Accepts connections again.
+    public func restore() {
+        state.isOpen.store(true, ordering: .relaxed)
+    }
+
+    /// Stops listening and closes every connection.
+    public func stop() async {
+        await cut()
+        try? await server.close()
+    }
+}
+
+/// Copies bytes between the two channels of a proxied connection and closes both together.
+private final class GlueHandler: ChannelDuplexHandler {
+    typealias InboundIn = NIOAny
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = NIOAny
+
+    private var partner: GlueHandler?
+    private var context: ChannelHandlerContext?
+
+    static func pair() -> (GlueHandler, GlueHandler) {
+        let first = GlueHandler()
+        let second = GlueHandler()
+        first.partner = second
+        second.partner = first
+        return (first, second)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.partner = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        partner?.write(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        partner?.flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner?.close()
+    }
+
+    private func write(_ data: NIOAny) {
+        context?.write(data, promise: nil)
+    }
+
+    private func flush() {
+        context?.flush()
+    }
+
+    private func close() {
+        context?.close(promise: nil)
+    }
+}
