@@ -45,20 +45,6 @@ public struct Event: Sendable, Equatable {
     }
 }
 
-/// An event about to be appended: the log assigns its `seq` and `ts`.
-public struct NewEvent: Sendable {
-    public var stream: StreamID
-    public var type: EventType
-    public var data: Data
-
-    /// Encodes `payload` as the event's JSON `data`.
-    public init(stream: StreamID, type: EventType, payload: some Encodable) throws {
-        self.stream = stream
-        self.type = type
-        self.data = try EventCoding.encoder.encode(payload)
-    }
-}
-
 /// The payload of `session.revoked`.
 public struct SessionRevokedPayload: Codable, Sendable, Equatable {
     /// Why the session ended.

@@ -22,6 +22,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let payloadTooLarge = ErrorCode("payload_too_large")
     public static let unsupportedMediaType = ErrorCode("unsupported_media_type")
     public static let notAcceptable = ErrorCode("not_acceptable")
+    public static let groupFull = ErrorCode("group_full")
+    public static let ownerMustTransfer = ErrorCode("owner_must_transfer")
+    public static let messageDeleted = ErrorCode("message_deleted")
     public static let internalError = ErrorCode("internal_error")
     public static let unavailable = ErrorCode("unavailable")
 }

@@ -11,6 +11,7 @@ public struct FieldErrorCode: RawRepresentable, Hashable, Sendable {
     public static let tooLarge = FieldErrorCode("too_large")
     public static let invalidFormat = FieldErrorCode("invalid_format")
     public static let invalidType = FieldErrorCode("invalid_type")
+    public static let notFound = FieldErrorCode("not_found")
     public static let invalidCharacters = FieldErrorCode("invalid_characters")
 }
 
@@ -164,5 +165,65 @@ extension String {
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return String(scalars[first...last])
+    }
+}
+
+// MARK: - Conversations and messages
+
+extension FieldRules {
+    /// 1-4,000 characters after trimming; line breaks and tabs allowed, other control characters not.
+    public static func messageBody(_ raw: String) -> Result<String, FieldRuleFailure> {
+        let value = raw.trimmingWhitespace()
+        guard !value.isEmpty else { return .failure(.init(.required, "A message needs some text.")) }
+        guard value.count <= 4000 else { return .failure(.init(.tooLong, "At most 4000 characters.")) }
+        let forbidden = value.unicodeScalars.contains { scalar in
+            (scalar.properties.generalCategory == .control && scalar != "\n" && scalar != "\r" && scalar != "\t")
+                || scalar == "\u{E000}" || scalar == "\u{E001}"
+        }
+        guard !forbidden else { return .failure(.init(.invalidCharacters, "Control characters are not allowed.")) }
+        return .success(value)
+    }
+
+    /// The sender's idempotency key: 1-64 characters, no control characters.
+    public static func clientMessageID(_ raw: String) -> Result<String, FieldRuleFailure> {
+        guard !raw.isEmpty else { return .failure(.init(.required, "A client message id is required.")) }
+        guard raw.count <= 64 else { return .failure(.init(.tooLong, "At most 64 characters.")) }
+        guard !raw.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return .failure(.init(.invalidCharacters, "Control characters are not allowed."))
+        }
+        return .success(raw)
+    }
+
+    /// A group title: 1-100 characters after trimming.
+    public static func groupTitle(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 100, allowEmpty: false)
+    }
+
+    /// A group description: up to 1,000 characters; line breaks allowed.
+    public static func groupDescription(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 1000, allowEmpty: true, allowNewlines: true)
+    }
+
+    /// A contact's nickname: up to 64 characters; empty means none.
+    public static func nickname(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 64, allowEmpty: true)
+    }
+
+    /// A search query: 1-200 characters after trimming.
+    public static func searchQuery(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 200, allowEmpty: false)
+    }
+
+    /// Exactly one emoji: a single grapheme that is drawn as an emoji (flags, skin tones and
+    /// ZWJ sequences included; a bare digit or `#` is not).
+    public static func emoji(_ raw: String) -> Result<String, FieldRuleFailure> {
+        guard raw.count == 1, raw.utf8.count <= 64, let scalars = raw.first?.unicodeScalars, let first = scalars.first else {
+            return .failure(.init(.invalidFormat, "Exactly one emoji."))
+        }
+        let drawnAsEmoji =
+            scalars.contains { $0.properties.isEmojiPresentation }
+            || (first.properties.isEmoji && scalars.contains { $0 == "\u{FE0F}" })
+        guard drawnAsEmoji else { return .failure(.init(.invalidFormat, "Exactly one emoji.")) }
+        return .success(raw)
     }
 }

@@ -3,28 +3,46 @@ import Models
 import SQLKit
 
 extension Transaction {
-    /// Appends `event` to its stream with the stream's next sequence number.
+    /// Appends an event with `payload` as its data to `stream`, at the stream's next sequence number.
     ///
     /// Numbers have no gaps: the counter row is locked until the transaction ends, and a rollback
     /// takes back both the number and the event.
     @discardableResult
-    public func append(_ event: NewEvent, at now: Date) async throws -> Event {
+    public func append(to stream: StreamID, _ type: EventType, _ payload: some Encodable, at now: Date) async throws -> Event {
+        try await append(to: stream, type, at: now) { _ in payload }
+    }
+
+    /// Appends an event whose data depends on its own sequence number, such as a message's.
+    @discardableResult
+    public func append<Payload: Encodable>(
+        to stream: StreamID,
+        _ type: EventType,
+        at now: Date,
+        payload: (Int64) throws -> Payload
+    ) async throws -> Event {
         let seq = try await sql.raw(
             """
-            INSERT INTO event_streams (stream, last_seq) VALUES (\(bind: event.stream.rawValue), 1)
+            INSERT INTO event_streams (stream, last_seq) VALUES (\(bind: stream.rawValue), 1)
             ON CONFLICT (stream) DO UPDATE SET last_seq = event_streams.last_seq + 1
             RETURNING last_seq
             """
         ).first().map { try $0.decode(column: "last_seq", as: Int64.self) }
         guard let seq else { throw StoreError.noRowReturned("event_streams") }
-        let data = String(decoding: event.data, as: UTF8.self)
+        let data = try EventCoding.encoder.encode(payload(seq))
         try await sql.raw(
             """
             INSERT INTO events (stream, seq, type, data, ts)
-            VALUES (\(bind: event.stream.rawValue), \(bind: seq), \(bind: event.type.rawValue), \(bind: data), \(bind: now))
+            VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: type.rawValue), \(bind: String(decoding: data, as: UTF8.self)), \(bind: now))
             """
         ).run()
-        return Event(stream: event.stream, seq: seq, type: event.type, data: event.data, ts: now)
+        return Event(stream: stream, seq: seq, type: type, data: data, ts: now)
+    }
+
+    /// Holds `stream`'s counter until the transaction ends, so that checks made before appending
+    /// (has this client message id been used?) cannot race with another writer of the stream.
+    func lockStream(_ stream: StreamID) async throws {
+        guard kind == .postgres else { return }  // SQLite write transactions already exclude each other.
+        try await sql.raw("SELECT last_seq FROM event_streams WHERE stream = \(bind: stream.rawValue) FOR UPDATE").run()
     }
 }
 

@@ -5,14 +5,21 @@ import SQLKit
 /// One forward-only schema change, recorded in `schema_migrations` once applied.
 ///
 /// Statements are written once for both dialects, with `{uuid}`, `{time}` and `{bigint}` standing
-/// for the column types that differ; a statement that differs beyond that goes in `sqliteOnly` or
-/// `postgresOnly`.
+/// for the column types that differ; a statement that differs beyond that is marked `.sqlite(…)` or
+/// `.postgres(…)` and runs, in its place, on that dialect only.
 struct Migration: Sendable {
     var version: Int
     var name: String
-    var statements: [String]
-    var sqliteOnly: [String] = []
-    var postgresOnly: [String] = []
+    var statements: [Statement]
+
+    /// One statement, for both dialects (a plain string literal) or for one.
+    enum Statement: Sendable, ExpressibleByStringLiteral {
+        case both(String)
+        case sqlite(String)
+        case postgres(String)
+
+        init(stringLiteral value: String) { self = .both(value) }
+    }
 
     func sql(for kind: DatabaseKind) -> [String] {
         let types: [String: String] =
@@ -20,8 +27,12 @@ struct Migration: Sendable {
             case .sqlite: ["{uuid}": "TEXT", "{time}": "REAL", "{bigint}": "INTEGER"]
             case .postgres: ["{uuid}": "uuid", "{time}": "timestamptz", "{bigint}": "bigint"]
             }
-        let specific = kind == .sqlite ? sqliteOnly : postgresOnly
-        return (statements + specific).map { statement in
+        return statements.compactMap { statement -> String? in
+            switch (statement, kind) {
+            case (.both(let sql), _), (.sqlite(let sql), .sqlite), (.postgres(let sql), .postgres): sql
+            default: nil
+            }
+        }.map { statement in
             types.reduce(statement) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
         }
     }
@@ -108,7 +119,137 @@ public enum Migrator {
                 """,
                 "CREATE INDEX events_ts ON events (ts)",
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "people, conversations, messages, reactions and message search",
+            statements: [
+                "ALTER TABLE users ADD COLUMN display_name_key TEXT NOT NULL DEFAULT ''",
+                "UPDATE users SET display_name_key = lower(display_name)",
+                """
+                CREATE TABLE contacts (
+                    owner_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    contact_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    nickname TEXT,
+                    created_at {time} NOT NULL,
+                    PRIMARY KEY (owner_id, contact_id)
+                )
+                """,
+                """
+                CREATE TABLE blocks (
+                    blocker_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    blocked_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    created_at {time} NOT NULL,
+                    PRIMARY KEY (blocker_id, blocked_id)
+                )
+                """,
+                """
+                CREATE TABLE conversations (
+                    id {uuid} PRIMARY KEY,
+                    stream TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    title TEXT NOT NULL DEFAULT '',
+                    description TEXT NOT NULL DEFAULT '',
+                    icon_url TEXT,
+                    direct_key TEXT UNIQUE,
+                    created_by {uuid} NOT NULL,
+                    created_at {time} NOT NULL,
+                    activity_at {bigint} NOT NULL,
+                    last_message_seq {bigint} NOT NULL DEFAULT 0,
+                    member_count INTEGER NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                CREATE TABLE members (
+                    conversation_id {uuid} NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    joined_at {time} NOT NULL,
+                    last_read_seq {bigint} NOT NULL DEFAULT 0,
+                    PRIMARY KEY (conversation_id, user_id)
+                )
+                """,
+                "CREATE INDEX members_user_id ON members (user_id)",
+                // Messages: SQLite's FTS5 needs a stable integer rowid, so there the uuid is a second key.
+                .sqlite(
+                    """
+                    CREATE TABLE messages (
+                        row_id INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                        seq INTEGER NOT NULL,
+                        sender_id TEXT NOT NULL,
+                        client_message_id TEXT NOT NULL,
+                        body TEXT,
+                        reply_to_id TEXT,
+                        created_at REAL NOT NULL,
+                        edited_at REAL,
+                        deleted_at REAL
+                    )
+                    """
+                ),
+                .postgres(
+                    """
+                    CREATE TABLE messages (
+                        id uuid PRIMARY KEY,
+                        conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                        seq bigint NOT NULL,
+                        sender_id uuid NOT NULL,
+                        client_message_id TEXT NOT NULL,
+                        body TEXT,
+                        reply_to_id uuid,
+                        created_at timestamptz NOT NULL,
+                        edited_at timestamptz,
+                        deleted_at timestamptz,
+                        search tsvector GENERATED ALWAYS AS (to_tsvector('english', coalesce(body, ''))) STORED
+                    )
+                    """
+                ),
+                "CREATE UNIQUE INDEX messages_conversation_seq ON messages (conversation_id, seq)",
+                "CREATE UNIQUE INDEX messages_client_id ON messages (conversation_id, sender_id, client_message_id)",
+                """
+                CREATE TABLE reactions (
+                    message_id {uuid} NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+                    emoji TEXT NOT NULL,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    created_at {time} NOT NULL,
+                    PRIMARY KEY (message_id, emoji, user_id)
+                )
+                """,
+                // Full-text search, kept in step with edits and deletes: a generated, GIN-indexed tsvector
+                // on PostgreSQL; an external-content FTS5 table maintained by triggers on SQLite.
+                .postgres("CREATE INDEX messages_search ON messages USING GIN (search)"),
+                .sqlite(
+                    """
+                    CREATE VIRTUAL TABLE messages_fts USING fts5(
+                        body, content='messages', content_rowid='row_id', tokenize='porter unicode61 remove_diacritics 2'
+                    )
+                    """
+                ),
+                .sqlite(
+                    """
+                    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+                        INSERT INTO messages_fts (rowid, body) VALUES (new.row_id, coalesce(new.body, ''));
+                    END
+                    """
+                ),
+                .sqlite(
+                    """
+                    CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+                        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.row_id, coalesce(old.body, ''));
+                        INSERT INTO messages_fts (rowid, body) VALUES (new.row_id, coalesce(new.body, ''));
+                    END
+                    """
+                ),
+                .sqlite(
+                    """
+                    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+                        INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.row_id, coalesce(old.body, ''));
+                    END
+                    """
+                ),
+            ]
+        ),
     ]
 
     /// The newest schema version this build knows.

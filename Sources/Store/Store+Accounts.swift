@@ -41,9 +41,9 @@ extension Store {
                 try await transaction.checkAvailable(username: account.username, email: account.email)
                 try await transaction.sql.raw(
                     """
-                    INSERT INTO users (id, username, email, email_key, display_name, password_hash, created_at, updated_at)
+                    INSERT INTO users (id, username, email, email_key, display_name, display_name_key, password_hash, created_at, updated_at)
                     VALUES (\(bind: user.id), \(bind: user.username), \(bind: user.email), \(bind: Self.emailKey(user.email)),
-                            \(bind: user.displayName), \(bind: account.passwordHash), \(bind: now), \(bind: now))
+                            \(bind: user.displayName), \(bind: user.displayName.lowercased()), \(bind: account.passwordHash), \(bind: now), \(bind: now))
                     """
                 ).run()
                 let created = try await transaction.insertSession(session, userID: user.id, now: now)
@@ -94,6 +94,7 @@ extension Store {
             let row = try await transaction.sql.raw(
                 """
                 UPDATE users SET display_name = COALESCE(\(bind: displayName), display_name),
+                                 display_name_key = COALESCE(\(bind: displayName?.lowercased()), display_name_key),
                                  bio = COALESCE(\(bind: bio), bio),
                                  updated_at = \(bind: now)
                 WHERE id = \(bind: userID)
@@ -101,10 +102,7 @@ extension Store {
                 """
             ).first()
             guard let user = try row?.model(UserRow.self).user else { return nil }
-            try await transaction.append(
-                NewEvent(stream: .user(user.id), type: .userUpdated, payload: UserPayload(user)),
-                at: now
-            )
+            try await transaction.append(to: .user(user.id), .userUpdated, UserPayload(user), at: now)
             return user
         }
     }

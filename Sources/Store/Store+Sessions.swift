@@ -186,14 +186,7 @@ extension Transaction {
         query = query + " RETURNING id"
         let revoked = try await sql.raw(query).all().map { try $0.decode(column: "id", as: UUID.self) }
         for sessionID in revoked.sorted(by: { $0.uuidString < $1.uuidString }) {
-            try await append(
-                NewEvent(
-                    stream: .user(userID),
-                    type: .sessionRevoked,
-                    payload: SessionRevokedPayload(sessionId: sessionID, reason: reason)
-                ),
-                at: now
-            )
+            try await append(to: .user(userID), .sessionRevoked, SessionRevokedPayload(sessionId: sessionID, reason: reason), at: now)
         }
         return revoked
     }

@@ -18,8 +18,7 @@ struct EventLogTests {
                 for n in 1...50 {
                     group.addTask {
                         try await store.database.write { transaction in
-                            let event = try NewEvent(stream: stream, type: .userUpdated, payload: Payload(n: n))
-                            _ = try await transaction.append(event, at: Date())
+                            _ = try await transaction.append(to: stream, .userUpdated, Payload(n: n), at: Date())
                         }
                     }
                 }
@@ -40,13 +39,13 @@ struct EventLogTests {
             let stream = StreamID.conversation(UUID())
             let append: @Sendable (Int) async throws -> Void = { n in
                 try await store.database.write { transaction in
-                    _ = try await transaction.append(try NewEvent(stream: stream, type: .userUpdated, payload: Payload(n: n)), at: Date())
+                    _ = try await transaction.append(to: stream, .userUpdated, Payload(n: n), at: Date())
                 }
             }
             try await append(1)
             await #expect(throws: Abort.self) {
                 try await store.database.write { transaction in
-                    _ = try await transaction.append(try NewEvent(stream: stream, type: .userUpdated, payload: Payload(n: 2)), at: Date())
+                    _ = try await transaction.append(to: stream, .userUpdated, Payload(n: 2), at: Date())
                     throw Abort()
                 }
             }
@@ -64,8 +63,8 @@ struct EventLogTests {
             let b = StreamID.user(UUID())
             for n in 1...5 {
                 try await store.database.write { transaction in
-                    _ = try await transaction.append(try NewEvent(stream: a, type: .userUpdated, payload: Payload(n: n)), at: Date())
-                    _ = try await transaction.append(try NewEvent(stream: b, type: .userUpdated, payload: Payload(n: n)), at: Date())
+                    _ = try await transaction.append(to: a, .userUpdated, Payload(n: n), at: Date())
+                    _ = try await transaction.append(to: b, .userUpdated, Payload(n: n), at: Date())
                 }
             }
             #expect(try await store.events(in: a, after: 2, limit: 2).map(\.seq) == [3, 4])
