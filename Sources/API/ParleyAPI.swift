@@ -22,6 +22,7 @@ public struct ParleyAPI: Sendable {
         passwordHasher: PasswordHasher,
         passwordResets: PasswordResetMailer,
         limits: RateLimits,
+        groupLimits: GroupLimits,
         now: @escaping @Sendable () -> Date,
         logger: Logger
     ) {
@@ -31,6 +32,7 @@ public struct ParleyAPI: Sendable {
             passwords: passwordHasher,
             passwordResets: passwordResets,
             limiters: Limiters(limits, now: now),
+            groupLimits: groupLimits,
             now: now
         )
         self.logger = logger
@@ -44,6 +46,7 @@ public struct ParleyAPI: Sendable {
             configuration: Configuration(dateTranscoder: .iso8601, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [
                 ProblemMiddleware(logger: logger),
+                EmptyBodyMiddleware(),
                 AuthenticationMiddleware(authenticator: implementation.authenticator),
             ]
         )
@@ -57,6 +60,7 @@ struct APIImplementation: APIProtocol {
     let passwords: PasswordHasher
     let passwordResets: PasswordResetMailer
     let limiters: Limiters
+    let groupLimits: GroupLimits
     let now: @Sendable () -> Date
 
     var tokens: AccessTokens { authenticator.tokens }

@@ -31,6 +31,8 @@ public struct AppConfiguration: Sendable {
     public var passwordCost = 12
     /// Budgets for logins and password resets.
     public var limits = RateLimits()
+    /// Members of one group, owner included.
+    public var maxGroupMembers = 1000
     /// The largest request body accepted, in bytes.
     public var maxBodySize = 64 * 1024
     /// The wall clock; tests move it.

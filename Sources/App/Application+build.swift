@@ -34,6 +34,7 @@ public func buildApplication(
         passwordHasher: passwordHasher,
         passwordResets: passwordResets,
         limits: configuration.limits,
+        groupLimits: GroupLimits(maxMembers: configuration.maxGroupMembers),
         now: configuration.now,
         logger: logger
     )

@@ -80,7 +80,8 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
     }
 }
 
-/// Refuses request bodies over the limit with 413 before any handler reads them.
+/// Refuses request bodies over the limit with 413 before any handler reads them. Having read the
+/// body, it states its length, so that an empty body is known to be empty (see `EmptyBodyMiddleware`).
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
 
@@ -89,10 +90,16 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem.payloadTooLarge(limit: limit)
         }
         var request = request
+        let body: ByteBuffer
         do {
-            _ = try await request.collectBody(upTo: limit)
+            body = try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem.payloadTooLarge(limit: limit)
+        }
+        if request.headers[.contentLength] == nil {
+            var head = request.head
+            head.headerFields[.contentLength] = String(body.readableBytes)
+            request = Request(head: head, body: .init(buffer: body))
         }
         return try await next(request, context)
     }

@@ -23,6 +23,13 @@ extension EventType {
     public static let contactAdded = EventType(rawValue: "contact.added")
     public static let contactUpdated = EventType(rawValue: "contact.updated")
     public static let contactRemoved = EventType(rawValue: "contact.removed")
+
+    /// Every type the server logs; the specs must declare each.
+    public static let all: [EventType] = [
+        .messageCreated, .messageUpdated, .messageDeleted, .reactionAdded, .reactionRemoved, .receiptUpdated,
+        .conversationCreated, .conversationUpdated, .conversationDeleted, .memberAdded, .memberRemoved, .memberUpdated,
+        .conversationJoined, .conversationLeft, .contactAdded, .contactUpdated, .contactRemoved, .userUpdated, .sessionRevoked,
+    ]
 }
 
 /// `PublicUser`.

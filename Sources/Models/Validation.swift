@@ -171,11 +171,13 @@ extension String {
 // MARK: - Conversations and messages
 
 extension FieldRules {
-    /// 1-4,000 characters after trimming; line breaks and tabs allowed, other control characters not.
+    /// 1-4,000 characters after trimming, and at most 32 KiB of UTF-8 (one character may hold any
+    /// number of combining marks); line breaks and tabs allowed, other control characters not.
     public static func messageBody(_ raw: String) -> Result<String, FieldRuleFailure> {
         let value = raw.trimmingWhitespace()
         guard !value.isEmpty else { return .failure(.init(.required, "A message needs some text.")) }
         guard value.count <= 4000 else { return .failure(.init(.tooLong, "At most 4000 characters.")) }
+        guard value.utf8.count <= 32 * 1024 else { return .failure(.init(.tooLong, "At most 32 KiB of text.")) }
         let forbidden = value.unicodeScalars.contains { scalar in
             (scalar.properties.generalCategory == .control && scalar != "\n" && scalar != "\r" && scalar != "\t")
                 || scalar == "\u{E000}" || scalar == "\u{E001}"

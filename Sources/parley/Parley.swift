@@ -119,10 +119,16 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("bcrypt cost of password hashes, 4-31; each step doubles the work. [env: PARLEY_PASSWORD_COST] (default: 12)", valueName: "cost"))
     var passwordCost: Int?
 
+    @Option(help: ArgumentHelp("Members of one group at most, owner included. [env: PARLEY_MAX_GROUP_MEMBERS] (default: 1000)", valueName: "count"))
+    var maxGroupMembers: Int?
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. [env: PARLEY_LOG_LEVEL] (default: info)", valueName: "level"))
     var logLevel: String?
 
     func validate() throws {
+        if let members = resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS"), members < 2 {
+            throw ValidationError("A group must be able to hold at least 2 members.")
+        }
         if let port = resolvedInt(port, "PARLEY_PORT"), !(0...65535).contains(port) {
             throw ValidationError("The port must be between 0 and 65535.")
         }
@@ -142,6 +148,7 @@ struct ServerOptions: ParsableArguments {
         if let mailFrom = resolved(mailFrom, "PARLEY_MAIL_FROM") { configuration.mailFrom = mailFrom }
         configuration.publicURL = resolved(publicURL, "PARLEY_PUBLIC_URL")
         if let cost = resolvedInt(passwordCost, "PARLEY_PASSWORD_COST") { configuration.passwordCost = cost }
+        if let members = resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS") { configuration.maxGroupMembers = members }
     }
 }
 

@@ -1,5 +1,6 @@
 @testable import API
 import Foundation
+import Models
 import TestSupport
 import Testing
 
@@ -7,6 +8,7 @@ import Testing
 struct SpecTests {
     struct Report: Decodable {
         var `public`: [String]
+        var events: [String]
         var problems: [String]
     }
 
@@ -19,5 +21,7 @@ struct SpecTests {
         #expect(report.problems == [])
         // The authentication middleware lets exactly the operations through that the spec declares public.
         #expect(Set(report.public) == AuthenticationMiddleware.publicOperations)
+        // Every event type the server logs has its schema, and the spec declares no other.
+        #expect(Set(report.events) == Set(EventType.all.map(\.rawValue)))
     }
 }

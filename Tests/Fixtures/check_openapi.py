@@ -3,7 +3,8 @@
 every operation has an operationId and a summary, examples for each JSON body it takes or returns,
 and its error responses as problem+json with examples; every secured operation documents 401.
 
-Prints {"public": [operationIds with `security: []`], "problems": [...]} as JSON.
+Prints {"public": [operationIds with `security: []`], "events": [the Event schema's types],
+"problems": [...]} as JSON.
 """
 import json
 import sys
@@ -64,7 +65,13 @@ def main(path):
                 for content_type, media in content.items():
                     if not has_examples(media):
                         problems.append(f"{where}: {code} {content_type} has no example")
-    print(json.dumps({"public": sorted(public), "problems": problems}))
+    event = spec.get("components", {}).get("schemas", {}).get("Event", {})
+    events = sorted(event.get("discriminator", {}).get("mapping", {}))
+    for name, target in event.get("discriminator", {}).get("mapping", {}).items():
+        variant = resolve(spec, {"$ref": target})
+        if f"`{name}`" not in variant.get("properties", {}).get("type", {}).get("description", ""):
+            problems.append(f"Event mapping {name} points at a schema for another type")
+    print(json.dumps({"public": sorted(public), "events": events, "problems": problems}))
 
 
 if __name__ == "__main__":
