@@ -23,7 +23,7 @@ measure() {  # measure LABEL [parley options...]
   port=$(free_port)
   dir=$(mktemp -d)
   start=$(millis)
-  "$binary" serve --port "$port" --data-dir "$dir" --log-level warning "$@" >"$dir/server.log" 2>&1 &
+  env -u DATABASE_URL "$binary" serve --port "$port" --data-dir "$dir" --log-level warning "$@" >"$dir/server.log" 2>&1 &
   pid=$!
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.005; done
   ready=$(millis)

@@ -50,6 +50,15 @@ public struct Transaction: Sendable {
     }
 }
 
+/// A select list of `columns`, optionally qualified by `table` and renamed with `prefix`
+/// (`u.id AS u_id, …`), for joins that read two tables' rows side by side.
+func selectList(_ columns: [String], table: String?, prefix: String) -> String {
+    columns.map { column in
+        let qualified = table.map { "\($0).\(column)" } ?? column
+        return prefix.isEmpty ? qualified : "\(qualified) AS \(prefix)\(column)"
+    }.joined(separator: ", ")
+}
+
 extension SQLRow {
     /// Decodes a whole row into `Model`, mapping `snake_case` columns to `camelCase` properties.
     func model<Model: Decodable>(_ type: Model.Type) throws -> Model {

@@ -289,11 +289,11 @@ extension SQLDatabase {
 extension Message {
     /// The `messages` columns, optionally qualified by `table` and renamed with `prefix`.
     static func columns(table: String? = nil, prefix: String = "") -> String {
-        ["id", "conversation_id", "seq", "sender_id", "client_message_id", "body", "reply_to_id", "created_at", "edited_at", "deleted_at"]
-            .map { column in
-                let qualified = table.map { "\($0).\(column)" } ?? column
-                return prefix.isEmpty ? qualified : "\(qualified) AS \(prefix)\(column)"
-            }.joined(separator: ", ")
+        selectList(
+            ["id", "conversation_id", "seq", "sender_id", "client_message_id", "body", "reply_to_id", "created_at", "edited_at", "deleted_at"],
+            table: table,
+            prefix: prefix
+        )
     }
 
     init(row: any SQLRow, prefix: String = "") throws {

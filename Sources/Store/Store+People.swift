@@ -166,10 +166,7 @@ extension Transaction {
 extension PublicUser {
     /// The `users` columns of a public profile, optionally qualified by `table` and renamed with `prefix`.
     static func columns(table: String? = nil, prefix: String = "") -> String {
-        ["id", "username", "display_name", "bio", "avatar_url", "created_at"].map { column in
-            let qualified = table.map { "\($0).\(column)" } ?? column
-            return prefix.isEmpty ? qualified : "\(qualified) AS \(prefix)\(column)"
-        }.joined(separator: ", ")
+        selectList(["id", "username", "display_name", "bio", "avatar_url", "created_at"], table: table, prefix: prefix)
     }
 
     init(row: any SQLRow, prefix: String = "") throws {
