@@ -32,7 +32,7 @@ extension APIImplementation {
         )
         let accessToken = try await tokens.issue(userID: user.id, sessionID: session.id, now: now)
         return .created(
-            .init(body: .json(.init(user, session: session, accessToken: accessToken, refreshToken: refresh.token)))
+            .init(body: .json(.init(user, session: session, accessToken: accessToken, refreshToken: refresh.token, expiresIn: tokens.lifetime)))
         )
     }
 
@@ -75,7 +75,7 @@ extension APIImplementation {
         )
         guard let user = try await store.user(id: credentials.userID) else { throw Problem.invalidCredentials }
         let accessToken = try await tokens.issue(userID: user.id, sessionID: session.id, now: now)
-        return .ok(.init(body: .json(.init(user, session: session, accessToken: accessToken, refreshToken: refresh.token))))
+        return .ok(.init(body: .json(.init(user, session: session, accessToken: accessToken, refreshToken: refresh.token, expiresIn: tokens.lifetime))))
     }
 
     func refreshTokens(_ input: Operations.RefreshTokens.Input) async throws -> Operations.RefreshTokens.Output {
@@ -96,7 +96,7 @@ extension APIImplementation {
                         .init(
                             accessToken: accessToken,
                             refreshToken: successor.token,
-                            expiresIn: Int(AccessTokens.lifetime)
+                            expiresIn: Int(tokens.lifetime)
                         )
                     )
                 )

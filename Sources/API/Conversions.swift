@@ -32,12 +32,12 @@ extension Components.Schemas.Session {
 }
 
 extension Components.Schemas.AuthSession {
-    init(_ user: Models.User, session: Models.Session, accessToken: String, refreshToken: String) {
+    init(_ user: Models.User, session: Models.Session, accessToken: String, refreshToken: String, expiresIn: TimeInterval) {
         self.init(
             user: .init(user),
             accessToken: accessToken,
             refreshToken: refreshToken,
-            expiresIn: Int(AccessTokens.lifetime),
+            expiresIn: Int(expiresIn),
             sessionId: session.id.lowercased
         )
     }
@@ -51,7 +51,8 @@ extension Components.Schemas.PublicUser {
             displayName: user.displayName,
             bio: user.bio.isEmpty ? nil : user.bio,
             avatarUrl: user.avatarURL,
-            createdAt: user.createdAt
+            createdAt: user.createdAt,
+            lastSeenAt: user.lastSeenAt
         )
     }
 }

@@ -1,4 +1,6 @@
 import API
+import Auth
+import Realtime
 import Foundation
 import Logging
 
@@ -10,6 +12,11 @@ public struct AppConfiguration: Sendable {
         case all
         /// REST only: `parley api`.
         case api
+        /// The realtime WebSocket service only: `parley realtime`.
+        case realtime
+
+        var servesREST: Bool { self != .realtime }
+        var servesRealtime: Bool { self != .api }
     }
 
     public var role: Role = .all
@@ -27,10 +34,14 @@ public struct AppConfiguration: Sendable {
     public var mailFrom = "Parley <parley@localhost>"
     /// The base of links in mail; `http://HOST:PORT` when unset.
     public var publicURL: String?
+    /// How long access tokens live; 15 minutes, shorter only in tests.
+    public var accessTokenLifetime = AccessTokens.defaultLifetime
     /// The bcrypt cost of new password hashes.
     public var passwordCost = 12
     /// Budgets for logins and password resets.
     public var limits = RateLimits()
+    /// Limits and timings of the realtime service.
+    public var realtime = RealtimeConfiguration()
     /// Members of one group, owner included.
     public var maxGroupMembers = 1000
     /// The largest request body accepted, in bytes.

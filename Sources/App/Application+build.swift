@@ -2,23 +2,64 @@ import API
 import Auth
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import HummingbirdWebSocket
 import NIOSSL
+import Realtime
 import ServiceLifecycle
+import UnixSignals
 import Store
 
-/// Builds the Parley application for `configuration`: the one builder the `parley` commands and
-/// every test use.
-///
-/// Before the server accepts a connection, the schema is migrated and the signing keys are loaded
-/// (the first node to start creates them).
+/// Builds the Parley application for `configuration`: the HTTP application the tests drive in
+/// process. It serves REST (roles `all` and `api`); the realtime endpoint is upgraded by the same
+/// server but delivers only while `buildServer`'s realtime service runs.
 public func buildApplication(
     _ configuration: AppConfiguration,
     logger: Logger
 ) async throws -> some ApplicationProtocol {
+    try await assemble(configuration, logger: logger).application
+}
+
+/// Builds everything `parley` runs: the HTTP application and, for roles `all` and `realtime`, the
+/// realtime service, ordered so that on shutdown the realtime service closes every WebSocket with
+/// 1001 before the HTTP server stops.
+public func buildServer(
+    _ configuration: AppConfiguration,
+    gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+    logger: Logger
+) async throws -> ParleyServer {
+    let parts = try await assemble(configuration, logger: logger)
+    let services: [any Service] = [parts.application] + (parts.realtime.map { [$0] } ?? [])
+    return ParleyServer(
+        group: ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+    )
+}
+
+/// Everything one process runs, in a service group that stops gracefully on its signals or `shutdown()`.
+public struct ParleyServer: Sendable {
+    let group: ServiceGroup
+
+    /// Runs until shut down, then stops the services in reverse order.
+    public func run() async throws {
+        try await group.run()
+    }
+
+    /// Starts a graceful shutdown, as SIGTERM does.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+}
+
+/// Builds the parts: before the server accepts a connection, the schema is migrated and the
+/// signing keys are loaded (the first node to start creates them).
+private func assemble(
+    _ configuration: AppConfiguration,
+    logger: Logger
+) async throws -> (application: some ApplicationProtocol, realtime: RealtimeServer?) {
     let database = try await openDatabase(configuration, logger: logger)
     let store = Store(database: database)
-    let tokens = AccessTokens(store: store, logger: logger)
+    let tokens = AccessTokens(store: store, lifetime: configuration.accessTokenLifetime, logger: logger)
     let authenticator = Authenticator(tokens: tokens, store: store, now: configuration.now)
     let passwordHasher = PasswordHasher(cost: configuration.passwordCost)
     let passwordResets = PasswordResetMailer(
@@ -28,31 +69,61 @@ public func buildApplication(
         now: configuration.now,
         logger: logger
     )
-    let api = ParleyAPI(
-        store: store,
-        authenticator: authenticator,
-        passwordHasher: passwordHasher,
-        passwordResets: passwordResets,
-        limits: configuration.limits,
-        groupLimits: GroupLimits(maxMembers: configuration.maxGroupMembers),
-        now: configuration.now,
-        logger: logger
-    )
 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestMiddleware())
     router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodySize))
     OperationsRoutes(database: database, tokens: tokens).register(on: router)
-    try api.registerRoutes(on: router)
+    if configuration.role.servesREST {
+        try ParleyAPI(
+            store: store,
+            authenticator: authenticator,
+            passwordHasher: passwordHasher,
+            passwordResets: passwordResets,
+            limits: configuration.limits,
+            groupLimits: GroupLimits(maxMembers: configuration.maxGroupMembers),
+            now: configuration.now,
+            logger: logger
+        ).registerRoutes(on: router)
+    }
+
+    var realtime: RealtimeServer?
+    var server = HTTPServerBuilder.http1()
+    if configuration.role.servesRealtime {
+        let service = RealtimeServer(
+            store: store,
+            authenticator: authenticator,
+            configuration: configuration.realtime,
+            now: configuration.now,
+            logger: logger
+        )
+        let webSocketRouter = Router(context: AppWebSocketRequestContext.self)
+        service.registerRoutes(on: webSocketRouter)
+        server = .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
+            configuration: .init(
+                http1: .init(),
+                ws: .init(
+                    maxFrameSize: configuration.realtime.maxFrameSize,
+                    autoPing: .enabled(timePeriod: configuration.realtime.pingInterval),
+                    closeTimeout: .seconds(2),
+                    validateUTF8: true
+                )
+            )
+        )
+        OperationsRoutes.registerRealtimeHints(on: router)
+        realtime = service
+    }
 
     var app = Application(
         router: router,
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Parley"),
         services: [
             database,
             passwordHasher,
             passwordResets,
-            Janitor(store: store, now: configuration.now, logger: logger),
+            Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
         ],
         logger: logger
     )
@@ -60,7 +131,7 @@ public func buildApplication(
         try await Migrator.migrate(database, logger: logger)
         try await tokens.load()
     }
-    return app
+    return (app, realtime)
 }
 
 /// The database the configuration names: PostgreSQL when a URL is given, else the SQLite file.

@@ -3,11 +3,12 @@ import Logging
 import ServiceLifecycle
 import Store
 
-/// Deletes expired tokens and dead sessions once an hour.
+/// Once an hour deletes expired tokens, dead sessions, and logged events older than the retention.
 struct Janitor: Service {
     static let interval: Duration = .seconds(3600)
 
     let store: Store
+    let eventRetention: TimeInterval
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -21,13 +22,16 @@ struct Janitor: Service {
 
     private func prune() async {
         do {
-            let report = try await store.pruneExpired(now: now())
+            let now = now()
+            let report = try await store.pruneExpired(now: now)
+            let events = try await store.pruneEvents(olderThan: now.addingTimeInterval(-eventRetention))
             logger.debug(
                 "Pruned expired rows",
                 metadata: [
                     "refreshTokens": "\(report.refreshTokens)",
                     "resetTokens": "\(report.resetTokens)",
                     "sessions": "\(report.sessions)",
+                    "events": "\(events)",
                 ]
             )
         } catch {

@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import Hummingbird
 import Models
+import Realtime
 import Store
 
 /// The routes outside `/api/v1`: health, readiness, the specs and the public signing keys.
@@ -34,6 +35,13 @@ struct OperationsRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml))
             )
         }
+        router.get("/asyncapi.yaml") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.asyncapi_yaml))
+            )
+        }
         router.get("/.well-known/jwks.json") { _, _ in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -42,6 +50,18 @@ struct OperationsRoutes: Sendable {
                 status: .ok,
                 headers: [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=300"],
                 body: .init(byteBuffer: ByteBuffer(data: body))
+            )
+        }
+    }
+
+    /// A plain GET of the realtime endpoint (no upgrade) says how to connect.
+    static func registerRealtimeHints(on router: Router<AppRequestContext>) {
+        router.get(RouterPath(RealtimeServer.path)) { _, _ -> Response in
+            throw Problem(
+                status: 426,
+                code: ErrorCode("upgrade_required"),
+                title: "Upgrade required",
+                detail: "Open a WebSocket here (Upgrade: websocket); see /asyncapi.yaml."
             )
         }
     }

@@ -11,13 +11,15 @@ import Synchronization
 /// shares the database verifies every other node's tokens with no configuration. A token naming a
 /// key this node has not seen makes it reload the keys (at most once every 10 seconds).
 public final class AccessTokens: Sendable {
-    /// How long an access token lives.
-    public static let lifetime: TimeInterval = 15 * 60
+    /// How long an access token lives unless configured otherwise.
+    public static let defaultLifetime: TimeInterval = 15 * 60
     /// The `iss` of every token.
     public static let issuer = "parley"
     /// The `aud` every token must name.
     public static let audience = "parley"
 
+    /// How long the tokens this instance issues live.
+    public let lifetime: TimeInterval
     private let store: Store
     private let logger: Logger
     private let collection = JWTKeyCollection()
@@ -29,8 +31,9 @@ public final class AccessTokens: Sendable {
         var lastReload = Date.distantPast
     }
 
-    public init(store: Store, logger: Logger) {
+    public init(store: Store, lifetime: TimeInterval = AccessTokens.defaultLifetime, logger: Logger) {
         self.store = store
+        self.lifetime = lifetime
         self.logger = logger
     }
 
@@ -49,7 +52,7 @@ public final class AccessTokens: Sendable {
         try await install(records)
     }
 
-    /// A signed access token for `sessionID` of `userID`, valid for `lifetime` from `now`.
+    /// A signed access token for `sessionID` of `userID`, valid for `lifetime` from `now` (whole seconds).
     public func issue(userID: UUID, sessionID: UUID, now: Date) async throws -> String {
         guard let kid = state.withLock({ $0.signingKID }) else { throw TokenError.noSigningKey }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
@@ -57,7 +60,7 @@ public final class AccessTokens: Sendable {
             sub: SubjectClaim(value: userID.uuidString.lowercased()),
             sid: sessionID.uuidString.lowercased(),
             iat: IssuedAtClaim(value: issuedAt),
-            exp: ExpirationClaim(value: issuedAt.addingTimeInterval(Self.lifetime)),
+            exp: ExpirationClaim(value: issuedAt.addingTimeInterval(lifetime)),
             iss: IssuerClaim(value: Self.issuer),
             aud: AudienceClaim(value: [Self.audience])
         )

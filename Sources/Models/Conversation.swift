@@ -8,14 +8,17 @@ public struct PublicUser: Sendable, Equatable {
     public var bio: String
     public var avatarURL: String?
     public var createdAt: Date
+    /// When their last realtime connection closed; nil if never, or connected now.
+    public var lastSeenAt: Date?
 
-    public init(id: UUID, username: String, displayName: String, bio: String, avatarURL: String?, createdAt: Date) {
+    public init(id: UUID, username: String, displayName: String, bio: String, avatarURL: String?, createdAt: Date, lastSeenAt: Date? = nil) {
         self.id = id
         self.username = username
         self.displayName = displayName
         self.bio = bio
         self.avatarURL = avatarURL
         self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
     }
 }
 

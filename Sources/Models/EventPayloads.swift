@@ -40,6 +40,7 @@ public struct PublicUserPayload: Codable, Sendable, Equatable {
     public var bio: String?
     public var avatarUrl: String?
     public var createdAt: Date
+    public var lastSeenAt: Date?
 
     public init(_ user: PublicUser) {
         id = user.id.lowercased
@@ -48,6 +49,7 @@ public struct PublicUserPayload: Codable, Sendable, Equatable {
         bio = user.bio.isEmpty ? nil : user.bio
         avatarUrl = user.avatarURL
         createdAt = user.createdAt
+        lastSeenAt = user.lastSeenAt
     }
 }
 

@@ -1,5 +1,8 @@
 import Logging
+import Models
 import SQLKit
+import ServiceLifecycle
+import Synchronization
 
 /// The SQL dialect behind a `Database`, for the few statements that differ between them.
 public enum DatabaseKind: String, Sendable {
@@ -26,6 +29,16 @@ public protocol Database: Sendable {
 
     /// Whether `error` is the database refusing a duplicate in a unique index.
     func isUniqueViolation(_ error: any Error) -> Bool
+
+    /// Where committed events and signals arrive on this node.
+    var bus: EventBus { get }
+
+    /// Sends an ephemeral signal to every node (this one included).
+    func publish(_ signal: Signal) async throws
+
+    /// The service that feeds `bus` with what other nodes commit; nil when the database has no other
+    /// nodes (SQLite). Only nodes that deliver events need to run it.
+    func makeBusListener(logger: Logger) -> (any Service)?
 }
 
 /// One open write transaction.
@@ -34,10 +47,13 @@ public struct Transaction: Sendable {
     public let sql: any SQLDatabase
     /// The dialect, for the statements that differ.
     public let kind: DatabaseKind
+    /// How appended events reach the bus.
+    let publication: Publication
 
-    public init(sql: any SQLDatabase, kind: DatabaseKind) {
+    init(sql: any SQLDatabase, kind: DatabaseKind, publication: Publication) {
         self.sql = sql
         self.kind = kind
+        self.publication = publication
     }
 
     /// Holds a named lock until the transaction ends, so that processes sharing the database take turns.
@@ -48,6 +64,24 @@ public struct Transaction: Sendable {
         try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || \(bind: name), 0))")
             .run()
     }
+}
+
+/// How a transaction's events reach the bus once it commits.
+enum Publication: Sendable {
+    /// PostgreSQL: NOTIFY on this channel inside the transaction, which PostgreSQL delivers at commit,
+    /// in commit order, and drops on rollback.
+    case notify(channel: String)
+    /// SQLite: collected here and handed to the in-process bus right after the commit.
+    case collect(EventCollector)
+}
+
+/// The events a transaction appended, in order.
+final class EventCollector: Sendable {
+    private let events = Mutex<[Event]>([])
+
+    func add(_ event: Event) { events.withLock { $0.append(event) } }
+
+    var collected: [Event] { events.withLock { $0 } }
 }
 
 /// A select list of `columns`, optionally qualified by `table` and renamed with `prefix`

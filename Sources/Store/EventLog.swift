@@ -29,13 +29,24 @@ extension Transaction {
         ).first().map { try $0.decode(column: "last_seq", as: Int64.self) }
         guard let seq else { throw StoreError.noRowReturned("event_streams") }
         let data = try EventCoding.encoder.encode(payload(seq))
-        try await sql.raw(
+        let event = Event(stream: stream, seq: seq, type: type, data: data, ts: now)
+        let insert = SQLQueryString(
             """
             INSERT INTO events (stream, seq, type, data, ts)
             VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: type.rawValue), \(bind: String(decoding: data, as: UTF8.self)), \(bind: now))
             """
-        ).run()
-        return Event(stream: stream, seq: seq, type: type, data: data, ts: now)
+        )
+        switch publication {
+        case .notify(let channel):
+            // One round trip for both: the insert, and the NOTIFY that PostgreSQL sends at commit.
+            try await sql.raw(
+                "WITH inserted AS (" + insert + " RETURNING seq) SELECT pg_notify(\(bind: channel), \(bind: BusWire.encode(event))) FROM inserted"
+            ).run()
+        case .collect(let collector):
+            try await sql.raw(insert).run()
+            collector.add(event)
+        }
+        return event
     }
 
     /// Holds `stream`'s counter until the transaction ends, so that checks made before appending

@@ -250,6 +250,25 @@ public enum Migrator {
                 ),
             ]
         ),
+        Migration(
+            version: 3,
+            name: "presence",
+            statements: [
+                "ALTER TABLE users ADD COLUMN last_seen_at {time}",
+                """
+                CREATE TABLE presence (
+                    connection_id {uuid} PRIMARY KEY,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    node_id TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    expires_at {time} NOT NULL
+                )
+                """,
+                "CREATE INDEX presence_user_id ON presence (user_id)",
+                "CREATE INDEX presence_node_id ON presence (node_id)",
+                "CREATE INDEX presence_expires_at ON presence (expires_at)",
+            ]
+        ),
     ]
 
     /// The newest schema version this build knows.

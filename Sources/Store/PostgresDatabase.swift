@@ -5,6 +5,8 @@ import PostgresKit
 import PostgresNIO
 import SQLKit
 import ServiceLifecycle
+import Synchronization
+import Models
 
 /// A shared PostgreSQL database, reached through a `PostgresClient` connection pool.
 ///
@@ -13,6 +15,9 @@ public final class PostgresDatabase: Database, Service {
     public let kind = DatabaseKind.postgres
     /// The pool; also used directly for LISTEN.
     public let client: PostgresClient
+    /// Where this node receives what every node commits, once a `BusListener` runs.
+    public let bus = EventBus()
+    private let channel = Mutex<String?>(nil)
 
     /// Prepares a pool for `url` (`postgres://user:password@host:port/database?sslmode=...`).
     public init(url: String, logger: Logger) throws {
@@ -32,11 +37,12 @@ public final class PostgresDatabase: Database, Service {
     }
 
     public func write<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        let channel = try await notifyChannel()
+        return try await client.withConnection { connection in
             let sql = connection.sql(queryLogLevel: nil)
             try await sql.raw("BEGIN").run()
             do {
-                let result = try await body(Transaction(sql: sql, kind: .postgres))
+                let result = try await body(Transaction(sql: sql, kind: .postgres, publication: .notify(channel: channel)))
                 try await sql.raw("COMMIT").run()
                 return result
             } catch {
@@ -52,6 +58,26 @@ public final class PostgresDatabase: Database, Service {
 
     public func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw
+    }
+
+    public func publish(_ signal: Signal) async throws {
+        let channel = try await notifyChannel()
+        let payload = try BusWire.encode(signal)
+        _ = try await read { try await $0.raw("SELECT pg_notify(\(bind: channel), \(bind: payload)) AS sent").first() }
+    }
+
+    public func makeBusListener(logger: Logger) -> (any Service)? {
+        BusListener(database: self, logger: logger)
+    }
+
+    /// The NOTIFY channel of this database's schema, so that Parley databases in different schemas
+    /// of one PostgreSQL database (tests, say) never hear each other.
+    func notifyChannel() async throws -> String {
+        if let channel = channel.withLock({ $0 }) { return channel }
+        let schema = try await read { try await $0.raw("SELECT current_schema() AS schema").first()?.decode(column: "schema", as: String.self) }
+        let name = "parley_" + String((schema ?? "public").lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }.prefix(50))
+        channel.withLock { $0 = name }
+        return name
     }
 
     /// Reads a `postgres://` or `postgresql://` URL, as libpq does for the parts Parley supports:

@@ -1,4 +1,5 @@
 import Logging
+import Models
 import NIOCore
 import NIOPosix
 import SQLKit
@@ -14,6 +15,8 @@ import Synchronization
 /// which WAL lets run beside the writer. As a `Service` it closes every connection on shutdown.
 public final class SQLiteDatabase: Database, Service {
     public let kind = DatabaseKind.sqlite
+    /// The bus of the only node there is: events go straight from commit to listeners.
+    public let bus = EventBus()
     /// The database file.
     public let path: String
 
@@ -64,10 +67,13 @@ public final class SQLiteDatabase: Database, Service {
     public func write<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T {
         try await writeLock.withLock {
             let sql = writer.sql(queryLogLevel: nil)
+            let appended = EventCollector()
             try await sql.raw("BEGIN IMMEDIATE").run()
             do {
-                let result = try await body(Transaction(sql: sql, kind: .sqlite))
+                let result = try await body(Transaction(sql: sql, kind: .sqlite, publication: .collect(appended)))
                 try await sql.raw("COMMIT").run()
+                // Still holding the write lock, so listeners see transactions in commit order.
+                bus.deliver(appended.collected.map(BusItem.event))
                 return result
             } catch {
                 try? await sql.raw("ROLLBACK").run()
@@ -84,6 +90,12 @@ public final class SQLiteDatabase: Database, Service {
         guard let error = error as? SQLiteError else { return false }
         return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
     }
+
+    public func publish(_ signal: Signal) async throws {
+        bus.deliver([.signal(signal)])
+    }
+
+    public func makeBusListener(logger: Logger) -> (any Service)? { nil }
 
     /// Waits for graceful shutdown, then closes the connections.
     public func run() async throws {

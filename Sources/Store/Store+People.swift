@@ -166,7 +166,7 @@ extension Transaction {
 extension PublicUser {
     /// The `users` columns of a public profile, optionally qualified by `table` and renamed with `prefix`.
     static func columns(table: String? = nil, prefix: String = "") -> String {
-        selectList(["id", "username", "display_name", "bio", "avatar_url", "created_at"], table: table, prefix: prefix)
+        selectList(["id", "username", "display_name", "bio", "avatar_url", "created_at", "last_seen_at"], table: table, prefix: prefix)
     }
 
     init(row: any SQLRow, prefix: String = "") throws {
@@ -176,7 +176,8 @@ extension PublicUser {
             displayName: try row.decode(column: prefix + "display_name", as: String.self),
             bio: try row.decode(column: prefix + "bio", as: String.self),
             avatarURL: try row.decode(column: prefix + "avatar_url", as: String?.self),
-            createdAt: try row.decode(column: prefix + "created_at", as: Date.self)
+            createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
+            lastSeenAt: try row.decode(column: prefix + "last_seen_at", as: Date?.self)
         )
     }
 }

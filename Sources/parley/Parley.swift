@@ -16,7 +16,7 @@ struct Parley: AsyncParsableCommand {
             The server is ready when GET /readyz answers 200.
             """,
         version: "1.0.0",
-        subcommands: [Serve.self, APIOnly.self, Migrate.self]
+        subcommands: [Serve.self, APIOnly.self, RealtimeOnly.self, Migrate.self]
     )
 }
 
@@ -55,6 +55,28 @@ struct APIOnly: AsyncParsableCommand {
 
     func run() async throws {
         try await runServer(role: .api, server: server, database: database)
+    }
+}
+
+/// `parley realtime`: the realtime half alone.
+struct RealtimeOnly: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "realtime",
+        abstract: "Run only the realtime WebSocket service, as one of several nodes sharing a PostgreSQL database.",
+        discussion: "Needs --database-url (or DATABASE_URL): events written by any node reach every node through it."
+    )
+
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        guard database.resolvedURL != nil else {
+            throw ValidationError("'parley realtime' needs PostgreSQL: set --database-url or DATABASE_URL.")
+        }
+    }
+
+    func run() async throws {
+        try await runServer(role: .realtime, server: server, database: database)
     }
 }
 
@@ -122,10 +144,16 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Members of one group at most, owner included. [env: PARLEY_MAX_GROUP_MEMBERS] (default: 1000)", valueName: "count"))
     var maxGroupMembers: Int?
 
+    @Option(help: ArgumentHelp("Days the event log keeps events for resuming clients. [env: PARLEY_EVENT_RETENTION_DAYS] (default: 30)", valueName: "days"))
+    var eventRetentionDays: Int?
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. [env: PARLEY_LOG_LEVEL] (default: info)", valueName: "level"))
     var logLevel: String?
 
     func validate() throws {
+        if let days = resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS"), days < 1 {
+            throw ValidationError("Keep events for at least a day.")
+        }
         if let members = resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS"), members < 2 {
             throw ValidationError("A group must be able to hold at least 2 members.")
         }
@@ -149,6 +177,9 @@ struct ServerOptions: ParsableArguments {
         configuration.publicURL = resolved(publicURL, "PARLEY_PUBLIC_URL")
         if let cost = resolvedInt(passwordCost, "PARLEY_PASSWORD_COST") { configuration.passwordCost = cost }
         if let members = resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS") { configuration.maxGroupMembers = members }
+        if let days = resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS") {
+            configuration.realtime.eventRetention = TimeInterval(days) * 24 * 3600
+        }
     }
 }
 
@@ -186,12 +217,12 @@ func runServer(role: AppConfiguration.Role, server: ServerOptions, database: Dat
         "Starting Parley",
         metadata: [
             "role": "\(role.rawValue)",
+            "address": "\(configuration.host):\(configuration.port)",
             "database": "\(configuration.databaseURL == nil ? "sqlite:\(configuration.sqlitePath)" : "postgresql")",
             "mail": "\(configuration.smtpURL == nil ? "log" : "smtp")",
         ]
     )
-    let app = try await buildApplication(configuration, logger: logger)
-    try await app.runService()
+    try await buildServer(configuration, logger: logger).run()
 }
 
 func bootstrapLogging(level: String?) throws -> Logger {

@@ -1,0 +1,175 @@
+import Foundation
+import HummingbirdWebSocket
+import Models
+import Store
+
+/// Reads a connection's client frames and answers them; replies go through the outbox, so they
+/// keep their place among the events.
+struct Reader {
+    let context: RealtimeContext
+    let connection: Connection
+    /// Whether the first frame should start delivery (false when `auth` already carried cursors).
+    var startPending: Bool
+    private var tokens: Double
+    private var lastRefill: ContinuousClock.Instant
+    private var refusals: [ContinuousClock.Instant] = []
+
+    init(context: RealtimeContext, connection: Connection, startPending: Bool) {
+        self.context = context
+        self.connection = connection
+        self.startPending = startPending
+        self.tokens = context.configuration.frameBurst
+        self.lastRefill = .now
+    }
+
+    mutating func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async {
+        // Ends when the client closes or the socket goes; an oversized frame makes the WebSocket
+        // layer close with 1009.
+        while let message = try? await messages.next() {
+            guard connection.outbox.termination == nil else { return }
+            guard case .text(let text) = message else {
+                refuse(FrameError(id: nil, code: "invalid_frame", detail: "Frames are JSON text."))
+                continue
+            }
+            guard takeToken() else {
+                refuse(FrameError(id: nil, code: "rate_limited", detail: "Too many frames; slow down."))
+                continue
+            }
+            let frame: ClientFrame
+            do {
+                frame = try ClientFrame.parse(text)
+            } catch {
+                startIfPending(with: nil)
+                refuse(error)
+                continue
+            }
+            startIfPending(with: frame)
+            await handle(frame)
+        }
+    }
+
+    // MARK: - Frames
+
+    private mutating func handle(_ frame: ClientFrame) async {
+        do {
+            switch frame {
+            case .auth(let token, _):
+                try await refresh(token)
+            case .resume(let id, let cursors):
+                connection.send(.resume(id: id, cursors: cursors))
+            case .send(let id, let conversationID, let clientMessageID, let body, let replyToID):
+                try await send(id: id, conversation: conversationID, clientMessageID: clientMessageID, body: body, replyTo: replyToID)
+            case .typing(let id, let conversationID):
+                try await typing(id: id, conversation: conversationID)
+            case .read(let id, let conversationID, let seq):
+                let conversation = try Self.conversationID(conversationID)
+                guard seq >= 0 else { throw Problem.invalidField("seq", .tooSmall, "Sequence numbers are 0 or more.") }
+                try await context.store.markRead(conversation, by: connection.userID, upTo: seq, now: context.now())
+                acknowledge(id, "read")
+            case .presence(let id, let status):
+                try await presence(id: id, status: status)
+            case .ping(let id):
+                connection.send(.frame(ServerFrame.encode(ServerFrame.Pong(id: id))))
+            }
+        } catch let problem as Problem {
+            connection.send(.frame(ServerFrame.error(problem, id: frame.id)))
+        } catch {
+            context.logger.error("Realtime frame failed", metadata: ["error": "\(error)"])
+            connection.send(.frame(ServerFrame.error(.internalError, id: frame.id)))
+        }
+    }
+
+    /// A fresh access token for the same session keeps the connection open past the old one's expiry.
+    private func refresh(_ token: String) async throws {
+        let identity = try await context.authenticator.authenticate(token: token)
+        guard identity.userID == connection.userID, identity.sessionID == connection.sessionID else {
+            throw Problem.forbidden("The token is for another session; open a new connection for it.")
+        }
+        connection.expiresAt = identity.expiresAt
+        acknowledge(nil, "auth")
+    }
+
+    private func send(id: String?, conversation raw: String, clientMessageID: String, body: String, replyTo: String?) async throws {
+        let conversation = try Self.conversationID(raw)
+        var validator = Validator()
+        let clientMessageID = validator.check("clientMessageId", clientMessageID, FieldRules.clientMessageID)
+        let text = validator.check("body", body, FieldRules.messageBody)
+        try validator.finish()
+        let replyToID = try replyTo.map { raw throws(Problem) in
+            guard let id = UUID(uuidString: raw) else { throw Problem.invalidField("replyToId", .invalidFormat, "Not an id.") }
+            return id
+        }
+        let (message, created) = try await context.store.sendMessage(
+            to: conversation,
+            from: connection.userID,
+            clientMessageID: clientMessageID,
+            body: text,
+            replyTo: replyToID,
+            now: context.now()
+        )
+        connection.send(.frame(ServerFrame.encode(ServerFrame.MessageSent(id: id, created: created, message: MessagePayload(message)))))
+    }
+
+    private func typing(id: String?, conversation raw: String) async throws {
+        let conversation = try Self.conversationID(raw)
+        guard context.hub.follows(connection, .conversation(conversation)) else { throw Problem.notFound("No such conversation.") }
+        if context.typingLimiter.allow(
+            user: connection.userID,
+            conversation: conversation,
+            now: context.now(),
+            interval: context.configuration.typingInterval
+        ) {
+            try await context.store.database.publish(.typing(conversationID: conversation, userID: connection.userID))
+        }
+        acknowledge(id, "typing")
+    }
+
+    private func presence(id: String?, status raw: String) async throws {
+        guard let status = PresenceStatus(rawValue: raw), status != .offline else {
+            throw Problem.invalidField("status", .invalidFormat, "`online` or `away`.")
+        }
+        if let changed = try await context.store.presenceChanged(connection.id, user: connection.userID, to: status, now: context.now()) {
+            try await context.store.database.publish(.presence(userID: connection.userID, status: changed, lastSeenAt: nil))
+        }
+        acknowledge(id, "presence")
+    }
+
+    // MARK: - Helpers
+
+    /// The first frame starts delivery, unless it is a `resume`, which starts it after the replay.
+    private mutating func startIfPending(with frame: ClientFrame?) {
+        guard startPending else { return }
+        startPending = false
+        if case .resume? = frame { return }
+        connection.send(.start)
+    }
+
+    private func acknowledge(_ id: String?, _ type: String) {
+        guard let id else { return }
+        connection.send(.frame(ServerFrame.encode(ServerFrame.Ack(id: id, for: type))))
+    }
+
+    /// Answers with an `error` frame; too many in the window close the connection with 1008.
+    private mutating func refuse(_ failure: FrameError) {
+        connection.send(.frame(ServerFrame.error(failure)))
+        let now = ContinuousClock.now
+        refusals = refusals.filter { now - $0 < context.configuration.badFrameWindow } + [now]
+        if refusals.count > context.configuration.badFrameLimit { connection.terminate(.policyViolation) }
+    }
+
+    /// A token bucket: `frameBurst` at once, `framesPerSecond` sustained.
+    private mutating func takeToken() -> Bool {
+        let now = ContinuousClock.now
+        let elapsed = Double((now - lastRefill) / .milliseconds(1)) / 1000
+        lastRefill = now
+        tokens = min(context.configuration.frameBurst, tokens + elapsed * context.configuration.framesPerSecond)
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+
+    private static func conversationID(_ raw: String) throws(Problem) -> UUID {
+        guard let id = UUID(uuidString: raw) else { throw Problem.notFound("No such conversation.") }
+        return id
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import Models
+import PostgresNIO
+import ServiceLifecycle
+
+/// Feeds a node's `EventBus` from PostgreSQL: LISTENs on the database's channel on one pooled
+/// connection and turns each NOTIFY back into events and signals. When that connection drops it
+/// reconnects (backing off up to 5 s) and announces `.reconnected`, so that listeners fill what
+/// they missed from the log.
+struct BusListener: Service {
+    let database: PostgresDatabase
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var attempt = 0
+            var everConnected = false
+            while !Task.isCancelled {
+                do {
+                    let channel = try await database.notifyChannel()
+                    try await database.client.withConnection { connection in
+                        try await connection.listen(on: channel) { notifications in
+                            if everConnected { database.bus.deliver([.reconnected]) }
+                            everConnected = true
+                            attempt = 0
+                            for try await notification in notifications {
+                                try await handle(notification.payload)
+                            }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("Lost the bus connection; reconnecting", metadata: ["error": "\(error)"])
+                }
+                attempt += 1
+                try? await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(attempt, 6)))))
+            }
+        }
+    }
+
+    private func handle(_ payload: String) async throws {
+        switch BusWire.decode(payload) {
+        case .event(let event):
+            database.bus.deliver([.event(event)])
+        case .reference(let stream, let seq):
+            let events = try await Store(database: database).events(in: stream, after: seq - 1, limit: 1)
+            database.bus.deliver(events.filter { $0.seq == seq }.map(BusItem.event))
+        case .signal(let signal):
+            database.bus.deliver([.signal(signal)])
+        case nil:
+            logger.warning("Ignored a bus message it could not read")
+        }
+    }
+}

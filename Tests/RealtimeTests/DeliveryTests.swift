@@ -1,0 +1,124 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Realtime delivery", .timeLimit(.minutes(2)))
+struct DeliveryTests {
+    @Test("hello lists the followed streams; events arrive as the REST log shows them; sends are answered", arguments: TestBackend.all)
+    func liveDelivery(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let bob = try await http.register("bob")
+            let group = try await http.group(alice, members: [bob])
+            let client = RealtimeClient(port: http.port, token: bob.accessToken)
+            let hello = try await client.next("hello")
+            let streams = try #require(hello.object["streams"] as? [String: Any])
+            #expect(Set(streams.keys) == ["user:\(bob.id)", "conversation:\(group)"])
+            client.send(["type": "resume", "id": "r", "cursors": [:] as [String: Int64]])
+            #expect(try await client.next("resumed").id == "r")
+
+            let seq = try await http.send("over REST", to: group, as: alice)
+            let event = try await client.next("message.created")
+            #expect(event.stream == "conversation:\(group)" && event.seq == seq)
+            #expect(event.data["body"] as? String == "over REST")
+            let rest = try await http.request("GET", "/api/v1/conversations/\(group)/events?after=\(seq - 1)&limit=1", token: bob.accessToken)
+            let logged = try #require((rest.json["items"] as? [[String: Any]])?.first)
+            #expect(NSDictionary(dictionary: logged) == NSDictionary(dictionary: event.object))
+
+            client.send(["type": "message.send", "id": "s1", "conversationId": group, "clientMessageId": "c1", "body": "over the socket"])
+            let sent = try await client.next("message.sent")
+            #expect(sent.id == "s1" && sent.object["created"] as? Bool == true)
+            #expect((sent.object["message"] as? [String: Any])?["body"] as? String == "over the socket")
+            client.send(["type": "message.send", "id": "s2", "conversationId": group, "clientMessageId": "c1", "body": "again"])
+            let repeated = try await client.next(where: { $0.id == "s2" })
+            #expect(repeated.object["created"] as? Bool == false)
+            client.send(["type": "ping", "id": "p"])
+            #expect(try await client.next("pong").id == "p")
+            client.send(["type": "read", "id": "rd", "conversationId": group, "seq": seq])
+            #expect(try await client.next("ack").object["for"] as? String == "read")
+            #expect(client.events.filter { $0.type == "message.created" }.count >= 1)
+            client.cancel()
+        }
+    }
+
+    @Test("Resuming delivers every missed event once, in order, then resumed, then live — also while events keep coming", arguments: TestBackend.all)
+    func resumeIsExactlyOnce(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let bob = try await http.register("bob")
+            let group = try await http.group(alice, members: [bob])
+            let first = try await http.connect(bob)
+            for n in 0..<5 { try await http.send("before \(n)", to: group, as: alice) }
+            try await first.next(where: { $0.data["body"] as? String == "before 4" })
+            let cursors = first.cursors
+            first.close()
+            _ = try await first.waitForClose()
+
+            for n in 0..<30 { try await http.send("missed \(n)", to: group, as: alice) }
+            // Keep sending while the second connection replays.
+            let sender = Task {
+                for n in 0..<30 { try await http.send("during \(n)", to: group, as: alice) }
+            }
+            let second = try await http.connect(bob, resume: cursors)
+            try await sender.value
+            try await second.next(where: { $0.data["body"] as? String == "during 29" })
+            let bodies = second.events.filter { $0.type == "message.created" }.compactMap { $0.data["body"] as? String }
+            #expect(bodies == (0..<30).map { "missed \($0)" } + (0..<30).map { "during \($0)" })
+            let seqs = second.events.filter { $0.stream == "conversation:\(group)" }.compactMap(\.seq)
+            #expect(seqs == Array((cursors["conversation:\(group)"]! + 1)...(seqs.last ?? 0)))
+            // `resumed` comes after every replayed event of the first batch.
+            let resumedIndex = try #require(second.frames.firstIndex { $0.type == "resumed" })
+            let lastMissed = try #require(second.frames.firstIndex { $0.data["body"] as? String == "missed 29" })
+            #expect(lastMissed < resumedIndex)
+            second.cancel()
+        }
+    }
+
+    @Test("Streams a resume does not name start from hello; odd cursors get resync", arguments: TestBackend.all)
+    func resumeEdgeCases(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let group = try await http.group(alice, members: [])
+            for n in 0..<3 { try await http.send("old \(n)", to: group, as: alice) }
+            let client = RealtimeClient(port: http.port, token: alice.accessToken)
+            let hello = try await client.next("hello")
+            let position = try #require((hello.object["streams"] as? [String: Any])?["conversation:\(group)"] as? NSNumber).int64Value
+            client.send(["type": "resume", "cursors": ["conversation:\(group)": position + 10, "conversation:\(UUID().uuidString.lowercased())": 1]])
+            let ahead = try await client.next(where: { $0.type == "resync" && ($0.object["reason"] as? String) == "ahead" })
+            #expect(ahead.object["stream"] as? String == "conversation:\(group)")
+            try await client.next(where: { $0.type == "resync" && ($0.object["reason"] as? String) == "unknown" })
+            try await client.next("resumed")
+            #expect(client.events.isEmpty)
+            try await http.send("new", to: group, as: alice)
+            let event = try await client.next("message.created")
+            #expect(event.data["body"] as? String == "new")
+            client.send(["type": "resume", "id": "late", "cursors": [:] as [String: Int64]])
+            #expect(try await client.next(where: { $0.id == "late" }).code == "resume_too_late")
+            client.cancel()
+        }
+    }
+
+    @Test("A cursor older than the log's retention gets resync", arguments: TestBackend.all)
+    func expiredCursors(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let group = try await http.group(alice, members: [])
+            for n in 0..<3 { try await http.send("m\(n)", to: group, as: alice) }
+            // Prune the whole log, as retention would after 30 days.
+            _ = try await running.configuration.withStore { store in
+                try await store.pruneEvents(olderThan: Date().addingTimeInterval(60))
+            }
+            let client = RealtimeClient(port: http.port, token: alice.accessToken)
+            try await client.next("hello")
+            client.send(["type": "resume", "cursors": ["conversation:\(group)": 1]])
+            let resync = try await client.next("resync")
+            #expect(resync.object["reason"] as? String == "expired")
+            try await client.next("resumed")
+            client.cancel()
+        }
+    }
+}

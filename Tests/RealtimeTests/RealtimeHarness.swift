@@ -1,0 +1,57 @@
+import App
+import Foundation
+import TestSupport
+import Testing
+
+/// A running server (REST + realtime) and the configuration it runs with.
+struct Running: Sendable {
+    let http: HTTP
+    let server: ParleyServer
+    let configuration: AppConfiguration
+    var port: Int { http.port }
+}
+
+/// A running server (REST + realtime) on `backend`, with short realtime timings.
+func withRealtime(
+    _ backend: TestBackend,
+    configure: @escaping @Sendable (inout AppConfiguration) -> Void = { _ in },
+    _ body: @escaping @Sendable (Running) async throws -> Void
+) async throws {
+    try await backend.withConfiguration { base in
+        var configured = base
+        configured.realtime.authTimeout = .milliseconds(500)
+        configured.realtime.resumeWindow = .milliseconds(300)
+        configured.realtime.presenceGrace = 0.3
+        configured.realtime.presenceSweepInterval = .milliseconds(100)
+        configure(&configured)
+        let configuration = configured
+        try await withRunningServer(configuration) { http, server in
+            try await body(Running(http: http, server: server, configuration: configuration))
+        }
+    }
+}
+
+extension HTTP {
+    /// A realtime connection for `account`, past `hello` and an empty `resume`.
+    func connect(_ account: Account, resume cursors: [String: Int64]? = [:]) async throws -> RealtimeClient {
+        let client = RealtimeClient(port: port, token: account.accessToken)
+        try await client.next("hello")
+        if let cursors {
+            client.send(["type": "resume", "id": "resume", "cursors": cursors])
+            try await client.next("resumed")
+        }
+        return client
+    }
+}
+
+extension RealtimeClient {
+    /// The logged events received so far, in order.
+    var events: [Frame] { frames.filter { $0.seq != nil } }
+
+    /// The last seq received per stream.
+    var cursors: [String: Int64] {
+        var cursors: [String: Int64] = [:]
+        for frame in events { if let stream = frame.stream, let seq = frame.seq { cursors[stream] = seq } }
+        return cursors
+    }
+}

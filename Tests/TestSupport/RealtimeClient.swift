@@ -1,0 +1,153 @@
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import Logging
+import NIOWebSocket
+import Synchronization
+
+/// A WebSocket client of the realtime service for tests: frames come in as JSON objects, in order,
+/// and the close code the server sent is kept.
+public final class RealtimeClient: Sendable {
+    /// A frame as the server sent it, with its raw text.
+    public struct Frame: Sendable, CustomStringConvertible {
+        public let text: String
+        public var object: [String: Any] {
+            ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]) ?? [:]
+        }
+        public var type: String? { object["type"] as? String }
+        public var stream: String? { object["stream"] as? String }
+        public var seq: Int64? { (object["seq"] as? NSNumber)?.int64Value }
+        public var id: String? { object["id"] as? String }
+        public var code: String? { object["code"] as? String }
+        public var data: [String: Any] { (object["data"] as? [String: Any]) ?? [:] }
+        public var description: String { text }
+    }
+
+    private struct State {
+        var frames: [Frame] = []
+        var closeCode: Int?
+        var closed = false
+    }
+
+    /// Shared between the connection task and the test.
+    private final class StateBox: Sendable {
+        let state = Mutex(State())
+        func append(_ frame: Frame) { state.withLock { $0.frames.append(frame) } }
+        func finish(closeCode: Int?) {
+            state.withLock {
+                $0.closeCode = closeCode
+                $0.closed = true
+            }
+        }
+    }
+
+    private let box = StateBox()
+    private let outgoing: AsyncStream<String>.Continuation
+    private let task: Task<Void, Never>
+
+    /// Connects to `ws://127.0.0.1:port/api/v1/realtime`, with `Authorization: Bearer token` when given.
+    public init(port: Int, token: String?, maxFrameSize: Int = 1 << 20) {
+        let (outgoingFrames, outgoing) = AsyncStream<String>.makeStream()
+        self.outgoing = outgoing
+        var configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameSize)
+        if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
+        let logger = Logger(label: "realtime-client")
+        let stateBox = box
+        self.task = Task {
+            let close = try? await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(port)/api/v1/realtime",
+                configuration: configuration,
+                logger: logger
+            ) { inbound, outbound, _ in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await text in outgoingFrames {
+                            if text == RealtimeClient.closeMarker {
+                                try await outbound.close(.normalClosure, reason: nil)
+                                return
+                            }
+                            try await outbound.write(.text(text))
+                        }
+                    }
+                    for try await message in inbound.messages(maxSize: 1 << 24) {
+                        if case .text(let text) = message { stateBox.append(Frame(text: text)) }
+                    }
+                    group.cancelAll()
+                }
+            }
+            stateBox.finish(closeCode: close.map { Int(Self.number(of: $0.closeCode)) })
+        }
+    }
+
+    static let closeMarker = "\u{0}close"
+
+    /// Sends a frame given as a JSON object.
+    public func send(_ object: [String: any Sendable]) {
+        outgoing.yield(String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    }
+
+    /// Sends raw text.
+    public func send(text: String) {
+        outgoing.yield(text)
+    }
+
+    /// Closes from the client side.
+    public func close() {
+        outgoing.yield(Self.closeMarker)
+    }
+
+    /// Every frame received so far.
+    public var frames: [Frame] { box.state.withLock { $0.frames } }
+
+    /// Whether the server closed (or the connection broke), and with which code.
+    public var closed: Bool { box.state.withLock { $0.closed } }
+    public var closeCode: Int? { box.state.withLock { $0.closeCode } }
+
+    /// Waits for the first frame after the first `skip` frames that matches, and returns it.
+    @discardableResult
+    public func next(
+        where predicate: @escaping @Sendable (Frame) -> Bool = { _ in true },
+        after skip: Int = 0,
+        timeout: Duration = .seconds(10)
+    ) async throws -> Frame {
+        try await eventually(timeout: timeout, "a frame") { () -> Frame? in
+            let frames = self.frames.dropFirst(skip)
+            if let frame = frames.first(where: predicate) { return frame }
+            if self.closed { throw TestSetupError("closed with \(self.closeCode.map(String.init) ?? "no code") before the frame came; got \(Array(frames))") }
+            return nil
+        }
+    }
+
+    /// Waits for a frame of `type`.
+    @discardableResult
+    public func next(_ type: String, timeout: Duration = .seconds(10)) async throws -> Frame {
+        try await next(where: { $0.type == type }, timeout: timeout)
+    }
+
+    /// Waits for the server to close and returns its close code.
+    public func waitForClose(timeout: Duration = .seconds(15)) async throws -> Int? {
+        try await eventually(timeout: timeout, "the connection to close") { self.closed ? true : nil }
+        return closeCode
+    }
+
+    /// Stops the connection task.
+    public func cancel() {
+        outgoing.finish()
+        task.cancel()
+    }
+
+    private static func number(of code: WebSocketErrorCode) -> UInt16 {
+        switch code {
+        case .normalClosure: 1000
+        case .goingAway: 1001
+        case .protocolError: 1002
+        case .unacceptableData: 1003
+        case .dataInconsistentWithMessage: 1007
+        case .policyViolation: 1008
+        case .messageTooLarge: 1009
+        case .missingExtension: 1010
+        case .unexpectedServerError: 1011
+        case .unknown(let code): code
+        }
+    }
+}
