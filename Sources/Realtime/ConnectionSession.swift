@@ -36,16 +36,22 @@ struct ConnectionSession {
             try await announceOnline(connection)
             connection.send(.frame(hello(connection, positions: positions)))
             if let cursors { connection.send(.resume(id: nil, cursors: cursors)) }
-            await withTaskGroup(of: Void.self) { group in
+            await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     var writer = Writer(context: context, connection: connection, outbound: outbound, positions: positions)
                     await writer.run()
                     await closeSocket(for: connection)
+                    return true
                 }
-                group.addTask { await watch(connection) }
+                group.addTask {
+                    await watch(connection)
+                    return false
+                }
                 var reader = Reader(context: context, connection: connection, startPending: cursors == nil)
                 await reader.run(&messages)
                 connection.outbox.terminate(.ended)
+                // Let the writer finish (and send its close frame, if it has one); stop the timers.
+                for await isWriter in group where isWriter { break }
                 group.cancelAll()
             }
         } catch {

@@ -68,7 +68,7 @@ enum ClientFrame: Sendable {
 
     var id: String? {
         switch self {
-        case .auth: nil
+        case .auth: nil  // auth frames carry no id; their ack has none
         case .resume(let id, _), .send(let id, _, _, _, _), .typing(let id, _), .read(let id, _, _), .presence(let id, _), .ping(let id): id
         }
     }

@@ -54,7 +54,7 @@ struct Reader {
         do {
             switch frame {
             case .auth(let token, _):
-                try await refresh(token)
+                try await refresh(token, id: frame.id)
             case .resume(let id, let cursors):
                 connection.send(.resume(id: id, cursors: cursors))
             case .send(let id, let conversationID, let clientMessageID, let body, let replyToID):
@@ -79,14 +79,15 @@ struct Reader {
         }
     }
 
-    /// A fresh access token for the same session keeps the connection open past the old one's expiry.
-    private func refresh(_ token: String) async throws {
+    /// A fresh access token for the same session keeps the connection open past the old one's expiry;
+    /// it is always acknowledged, so the client knows the new expiry holds.
+    private func refresh(_ token: String, id: String?) async throws {
         let identity = try await context.authenticator.authenticate(token: token)
         guard identity.userID == connection.userID, identity.sessionID == connection.sessionID else {
             throw Problem.forbidden("The token is for another session; open a new connection for it.")
         }
         connection.expiresAt = identity.expiresAt
-        acknowledge(nil, "auth")
+        connection.send(.frame(ServerFrame.encode(ServerFrame.Ack(id: id, for: "auth"))))
     }
 
     private func send(id: String?, conversation raw: String, clientMessageID: String, body: String, replyTo: String?) async throws {

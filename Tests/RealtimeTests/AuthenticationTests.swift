@@ -1,0 +1,107 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Realtime authentication", .timeLimit(.minutes(2)))
+struct AuthenticationTests {
+    @Test("A bad bearer token is closed with 4001 before any frame", arguments: TestBackend.all)
+    func badHeaderToken(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let client = RealtimeClient(port: running.port, token: "not-a-token")
+            let closed1 = try await client.waitForClose()
+
+            #expect(closed1 == 4001)
+            #expect(client.frames.isEmpty)
+        }
+    }
+
+    @Test("Without a header: an auth frame in time opens the connection, carrying cursors if wanted", arguments: TestBackend.all)
+    func authFrame(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let alice = try await running.http.register("alice")
+            let group = try await running.http.group(alice, members: [])
+            let seq = try await running.http.send("before", to: group, as: alice)
+            let client = RealtimeClient(port: running.port, token: nil)
+            client.send(["type": "auth", "token": alice.accessToken, "cursors": ["conversation:\(group)": seq - 1]])
+            try await client.next("hello")
+            let replayed = try await client.next("message.created")
+            #expect(replayed.seq == seq)
+            try await client.next("resumed")
+            client.cancel()
+        }
+    }
+
+    @Test("Without a header: no frame, a wrong first frame, or a bad token is closed with 4001", arguments: TestBackend.all)
+    func authFrameRefusals(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let silent = RealtimeClient(port: running.port, token: nil)
+            let started = ContinuousClock.now
+            let closed2 = try await silent.waitForClose()
+
+            #expect(closed2 == 4001)
+            #expect(ContinuousClock.now - started < .seconds(5))
+
+            let wrongFirst = RealtimeClient(port: running.port, token: nil)
+            wrongFirst.send(["type": "ping"])
+            let closed3 = try await wrongFirst.waitForClose()
+
+            #expect(closed3 == 4001)
+
+            let badToken = RealtimeClient(port: running.port, token: nil)
+            badToken.send(["type": "auth", "token": "forged"])
+            let closed4 = try await badToken.waitForClose()
+
+            #expect(closed4 == 4001)
+        }
+    }
+
+    @Test("A connection closes with 4001 when its token expires, unless it presents a fresh one", arguments: TestBackend.all)
+    func tokenExpiry(backend: TestBackend) async throws {
+        try await withRealtime(backend, configure: { $0.accessTokenLifetime = 5 }) { running in
+            let alice = try await running.http.register("alice")
+            let lapsing = try await running.http.connect(alice)
+            let refreshed = try await running.http.connect(alice)
+            // Halfway, the second connection presents a new token for the same session.
+            try await Task.sleep(for: .seconds(1))
+            let pair = try await running.http.request("POST", "/api/v1/auth/refresh", json: ["refreshToken": alice.refreshToken])
+            let fresh = try #require(pair.json["accessToken"] as? String)
+            refreshed.send(["type": "auth", "token": fresh])
+            try await refreshed.next("ack")
+            #expect(try await lapsing.waitForClose(timeout: .seconds(10)) == 4001)
+            #expect(!refreshed.closed)
+            #expect(try await refreshed.waitForClose(timeout: .seconds(10)) == 4001)
+        }
+    }
+
+    @Test("A token for another session is refused on a live connection", arguments: TestBackend.all)
+    func refreshForAnotherSession(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let alice = try await running.http.register("alice")
+            let other = try await running.http.request("POST", "/api/v1/auth/login", json: ["login": "alice", "password": "correct horse battery"])
+            let client = try await running.http.connect(alice)
+            client.send(["type": "auth", "token": try #require(other.json["accessToken"] as? String)])
+            #expect(try await client.next("error").code == "forbidden")
+            #expect(!client.closed)
+            client.cancel()
+        }
+    }
+
+    @Test("Logging out closes that session's connections with 4501 after delivering session.revoked", arguments: TestBackend.all)
+    func revokedSessions(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let alice = try await running.http.register("alice")
+            let client = try await running.http.connect(alice)
+            let started = ContinuousClock.now
+            #expect(try await running.http.request("POST", "/api/v1/auth/logout", token: alice.accessToken).status == 204)
+            let closed5 = try await client.waitForClose()
+
+            #expect(closed5 == 4501)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(client.events.last?.type == "session.revoked")
+            // The revoked token cannot open a new one.
+            let closed6 = try await RealtimeClient(port: running.port, token: alice.accessToken).waitForClose()
+
+            #expect(closed6 == 4001)
+        }
+    }
+}
