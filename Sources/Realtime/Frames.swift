@@ -121,7 +121,8 @@ enum ServerFrame {
         let type = "resync"
         var stream: String
         /// `expired`: events since the cursor are no longer kept; `ahead`: the cursor is past the
-        /// stream's end; `unknown`: the connection does not follow that stream.
+        /// stream's end; `unknown`: the connection does not follow that stream; `late`: live events of
+        /// the stream were already delivered when the resume came.
         var reason: String
         var lastSeq: Int64?
     }

@@ -13,6 +13,8 @@ struct Writer {
     let outbound: WebSocketOutboundWriter
     /// The last seq delivered (or, before delivery starts, known to the client) of each followed stream.
     var positions: [StreamID: Int64]
+    /// The positions `hello` announced: a stream still there has had no live event delivered.
+    private let announced: [StreamID: Int64]
     private var started = false
     private var pending: [(event: Event, frame: String)] = []
 
@@ -21,6 +23,7 @@ struct Writer {
         self.connection = connection
         self.outbound = outbound
         self.positions = positions
+        self.announced = positions
     }
 
     mutating func run() async {
@@ -98,11 +101,11 @@ struct Writer {
 
     /// Replays each named stream from the client's cursor to where the connection opened, then
     /// confirms with `resumed` and starts live delivery.
+    ///
+    /// A resume that comes after live delivery began (a slow client) is still served for every
+    /// stream that has had no live event since `hello`; a stream that has gets `resync`, since its
+    /// missed events can no longer come before the ones already sent.
     private mutating func resume(id: String?, cursors: [String: Int64]) async throws {
-        guard !started else {
-            try await write(ServerFrame.error(FrameError(id: id, code: "resume_too_late", detail: "Send resume first, before events flow.")))
-            return
-        }
         for (raw, cursor) in cursors.sorted(by: { $0.key < $1.key }) {
             let stream = StreamID(rawValue: raw)
             guard let position = positions[stream] else {
@@ -111,6 +114,8 @@ struct Writer {
             }
             if cursor > position {
                 try await write(ServerFrame.encode(ServerFrame.Resync(stream: raw, reason: "ahead", lastSeq: position)))
+            } else if cursor < position, position != announced[stream] {
+                try await write(ServerFrame.encode(ServerFrame.Resync(stream: raw, reason: "late", lastSeq: position)))
             } else if cursor < position {
                 try await fill(stream, after: max(cursor, 0), through: position)
             }

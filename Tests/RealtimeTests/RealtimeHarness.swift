@@ -30,28 +30,3 @@ func withRealtime(
         }
     }
 }
-
-extension HTTP {
-    /// A realtime connection for `account`, past `hello` and an empty `resume`.
-    func connect(_ account: Account, resume cursors: [String: Int64]? = [:]) async throws -> RealtimeClient {
-        let client = RealtimeClient(port: port, token: account.accessToken)
-        try await client.next("hello")
-        if let cursors {
-            client.send(["type": "resume", "id": "resume", "cursors": cursors])
-            try await client.next("resumed")
-        }
-        return client
-    }
-}
-
-extension RealtimeClient {
-    /// The logged events received so far, in order.
-    var events: [Frame] { frames.filter { $0.seq != nil } }
-
-    /// The last seq received per stream.
-    var cursors: [String: Int64] {
-        var cursors: [String: Int64] = [:]
-        for frame in events { if let stream = frame.stream, let seq = frame.seq { cursors[stream] = seq } }
-        return cursors
-    }
-}

@@ -56,7 +56,7 @@ struct RobustnessTests {
             let alice = try await http.register("alice")
             let bob = try await http.register("bob")
             let group = try await http.group(alice, members: [bob])
-            let stalled = try StalledSocket(port: running.port, token: bob.accessToken)
+            let stalled = try await StalledSocket.open(port: running.port, token: bob.accessToken)
             let reader = try await http.connect(bob)
             let body = String(repeating: "flood ", count: 600)
             try await withThrowingTaskGroup(of: Void.self) { senders in
@@ -90,11 +90,17 @@ struct RobustnessTests {
 }
 
 /// A WebSocket that completes the upgrade and then never reads, with a tiny receive buffer.
+/// The socket is non-blocking and waits by sleeping, so it never holds a thread of the shared pool.
 final class StalledSocket: Sendable {
     let descriptor: Int32
 
-    init(port: Int, token: String) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    static func open(port: Int, token: String) async throws -> StalledSocket {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let stalled = StalledSocket(descriptor: descriptor)
         var size: Int32 = 2048
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -105,33 +111,44 @@ final class StalledSocket: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw TestSetupError("connect failed") }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         let request = [
             "GET /api/v1/realtime HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "Authorization: Bearer \(token)", "", "",
         ].joined(separator: "\r\n")
         _ = request.withCString { send(descriptor, $0, strlen($0), 0) }
-        // Read the 101 and stop there.
+        // Read the 101 byte by byte, so nothing after it is consumed, and stop there.
         var response = [UInt8]()
-        var byte: UInt8 = 0
-        while !response.suffix(4).elementsEqual([13, 10, 13, 10]) {
-            guard recv(descriptor, &byte, 1, 0) == 1 else { throw TestSetupError("no upgrade response") }
-            response.append(byte)
+        try await eventually(timeout: .seconds(10), "the upgrade response") { () -> Bool? in
+            var byte: UInt8 = 0
+            while !response.suffix(4).elementsEqual([13, 10, 13, 10]) {
+                let count = recv(descriptor, &byte, 1, 0)
+                if count == 1 {
+                    response.append(byte)
+                } else if count == 0 {
+                    throw TestSetupError("closed during the upgrade")
+                } else {
+                    return nil
+                }
+            }
+            return true
         }
         guard String(decoding: response, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { throw TestSetupError("not upgraded") }
+        return stalled
     }
 
     /// Drains what the server sent and reports whether it then closed the connection.
     func closedByServer(timeout: Duration) async throws -> Bool {
-        var seconds = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
-        let deadline = ContinuousClock.now + timeout
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while ContinuousClock.now < deadline {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            if count == 0 { return true }
-            if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK { return true }
+        let descriptor = descriptor
+        let closed = try? await eventually(timeout: timeout, every: .milliseconds(50), "the server to close") { () -> Bool? in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = recv(descriptor, &buffer, buffer.count, 0)
+                if count == 0 { return true }
+                if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? nil : true }
+            }
         }
-        return false
+        return closed == true
     }
 
     deinit { close(descriptor) }

@@ -48,7 +48,7 @@ public struct SMTPSink: Sendable {
             arguments += ["--auth", "\(credentials.user):\(credentials.password)", "--mechanisms", mechanisms.joined(separator: ",")]
         }
         if tls {
-            try makeCertificate(in: directory)
+            try await makeCertificate(in: directory)
             arguments += ["--tls", "\(directory)/cert.pem", "\(directory)/key.pem"]
             if requireTLS { arguments.append("--require-tls") }
         }
@@ -82,19 +82,13 @@ public struct SMTPSink: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private static func makeCertificate(in directory: String) throws {
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = [
+    private static func makeCertificate(in directory: String) async throws {
+        let (status, output) = try await run([
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
             "-keyout", "\(directory)/key.pem", "-out", "\(directory)/cert.pem",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw TestSetupError("openssl could not make a certificate") }
+        ])
+        guard status == 0 else { throw TestSetupError("openssl could not make a certificate: \(output)") }
     }
 }
 
