@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 import HummingbirdWebSocket
 import NIOSSL
 import Realtime
@@ -29,19 +30,29 @@ public func buildServer(
     gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
     logger: Logger
 ) async throws -> ParleyServer {
-    let parts = try await assemble(configuration, logger: logger)
+    let (listening, listened) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
+    let parts = try await assemble(configuration, logger: logger) { channel in
+        if let port = channel.localAddress?.port { listened.yield(port) }
+        listened.finish()
+    }
     let services: [any Service] = [parts.application] + (parts.realtime.map { [$0] } ?? [])
     return ParleyServer(
-        group: ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        group: ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)),
+        listening: listening,
+        listened: listened
     )
 }
 
 /// Everything one process runs, in a service group that stops gracefully on its signals or `shutdown()`.
 public struct ParleyServer: Sendable {
     let group: ServiceGroup
+    /// Yields the bound port once the server listens (useful with port 0); ends when `run` does.
+    public let listening: AsyncStream<Int>
+    let listened: AsyncStream<Int>.Continuation
 
     /// Runs until shut down, then stops the services in reverse order.
     public func run() async throws {
+        defer { listened.finish() }
         try await group.run()
     }
 
@@ -55,7 +66,8 @@ public struct ParleyServer: Sendable {
 /// signing keys are loaded (the first node to start creates them).
 private func assemble(
     _ configuration: AppConfiguration,
-    logger: Logger
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (application: some ApplicationProtocol, realtime: RealtimeServer?) {
     let database = try await openDatabase(configuration, logger: logger)
     let store = Store(database: database)
@@ -87,6 +99,7 @@ private func assemble(
         ).registerRoutes(on: router)
     }
 
+    let (databaseReady, databaseMigrated) = AsyncStream<Void>.makeStream()
     var realtime: RealtimeServer?
     var server = HTTPServerBuilder.http1()
     if configuration.role.servesRealtime {
@@ -94,6 +107,7 @@ private func assemble(
             store: store,
             authenticator: authenticator,
             configuration: configuration.realtime,
+            databaseReady: databaseReady,
             now: configuration.now,
             logger: logger
         )
@@ -125,11 +139,13 @@ private func assemble(
             passwordResets,
             Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
         ],
+        onServerRunning: onServerRunning,
         logger: logger
     )
     app.beforeServerStarts {
         try await Migrator.migrate(database, logger: logger)
         try await tokens.load()
+        databaseMigrated.finish()
     }
     return (app, realtime)
 }

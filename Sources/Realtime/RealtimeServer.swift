@@ -26,14 +26,19 @@ public final class RealtimeServer: Service {
     public static let path = "/api/v1/realtime"
 
     let context: RealtimeContext
+    let databaseReady: AsyncStream<Void>
 
+    /// - Parameter databaseReady: finishes once the schema is migrated; the service touches the
+    ///   database only after that.
     public init(
         store: Store,
         authenticator: Authenticator,
         configuration: RealtimeConfiguration,
+        databaseReady: AsyncStream<Void>,
         now: @escaping @Sendable () -> Date,
         logger: Logger
     ) {
+        self.databaseReady = databaseReady
         context = RealtimeContext(
             store: store,
             authenticator: authenticator,
@@ -63,6 +68,10 @@ public final class RealtimeServer: Service {
     }
 
     public func run() async throws {
+        await cancelWhenGracefulShutdown { [databaseReady] in
+            for await _ in databaseReady {}
+        }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         let bus = context.store.database.bus.subscribe()
         let listener = context.store.database.makeBusListener(logger: context.logger)
         let (presence, presenceQueue) = AsyncStream<Signal>.makeStream()
@@ -110,7 +119,7 @@ public final class RealtimeServer: Service {
                 let frame = ServerFrame.encode(ServerFrame.PresenceChanged(userId: userID.lowercased, status: status, lastSeenAt: lastSeenAt))
                 context.hub.route(frame: frame, to: audience)
             } catch {
-                context.logger.error("Could not announce a presence change", metadata: ["error": "\(error)"])
+                if !Task.isCancelled { context.logger.error("Could not announce a presence change", metadata: ["error": "\(error)"]) }
             }
         }
     }
@@ -129,7 +138,7 @@ public final class RealtimeServer: Service {
                     now: now
                 )
             } catch {
-                context.logger.error("Could not renew presence", metadata: ["error": "\(error)"])
+                if !Task.isCancelled { context.logger.error("Could not renew presence", metadata: ["error": "\(error)"]) }
             }
         }
     }
@@ -143,7 +152,7 @@ public final class RealtimeServer: Service {
                     try await context.store.database.publish(.presence(userID: userID, status: .offline, lastSeenAt: now))
                 }
             } catch {
-                context.logger.error("Could not expire presence", metadata: ["error": "\(error)"])
+                if !Task.isCancelled { context.logger.error("Could not expire presence", metadata: ["error": "\(error)"]) }
             }
         }
     }

@@ -101,13 +101,17 @@ extension Store {
     /// (it died) has its users' presence expire.
     public func presenceRenewed(node: String, connections live: [UUID], until expiry: Date, now: Date) async throws {
         try await database.write { transaction in
-            // Connections in their grace period after closing are not renewed.
-            try await transaction.sql.raw(
-                """
-                UPDATE presence SET expires_at = \(bind: expiry)
-                WHERE node_id = \(bind: node) AND expires_at > \(bind: now) AND connection_id IN (\(binds: live.isEmpty ? [UUID()] : live))
-                """
-            ).run()
+            // Connections in their grace period after closing are not renewed. Batches keep each
+            // statement under the databases' limits on bound parameters.
+            for start in stride(from: 0, to: live.count, by: 1000) {
+                let batch = live[start..<min(start + 1000, live.count)]
+                try await transaction.sql.raw(
+                    """
+                    UPDATE presence SET expires_at = \(bind: expiry)
+                    WHERE node_id = \(bind: node) AND expires_at > \(bind: now) AND connection_id IN (\(binds: Array(batch)))
+                    """
+                ).run()
+            }
         }
     }
 

@@ -9,12 +9,16 @@ public func withRunningServer<T: Sendable>(
     _ body: @Sendable (HTTP, ParleyServer) async throws -> T
 ) async throws -> T {
     var configuration = configuration
-    configuration.port = try freePort()
+    configuration.port = 0
     let server = try await buildServer(configuration, gracefulShutdownSignals: [], logger: TestBackend.logger)
-    let port = configuration.port
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
+            var ports = server.listening.makeAsyncIterator()
+            guard let port = await ports.next() else {
+                try await group.waitForAll()
+                throw TestSetupError("the server stopped before it listened")
+            }
             let http = HTTP(port: port)
             try await http.waitUntilReady()
             let result = try await body(http, server)
