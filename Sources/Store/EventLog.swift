@@ -13,11 +13,16 @@ extension Transaction {
     }
 
     /// Appends an event whose data depends on its own sequence number, such as a message's.
+    ///
+    /// `alongside` gives statements (INSERT, UPDATE or DELETE) to run with the event's insert: on
+    /// PostgreSQL in the same statement, so that the stream's counter, locked from here until the
+    /// transaction ends, is held for as few round trips as possible.
     @discardableResult
     public func append<Payload: Encodable>(
         to stream: StreamID,
         _ type: EventType,
         at now: Date,
+        alongside: (Int64) -> [SQLQueryString] = { _ in [] },
         payload: (Int64) throws -> Payload
     ) async throws -> Event {
         let seq = try await sql.raw(
@@ -36,24 +41,22 @@ extension Transaction {
             VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: type.rawValue), \(bind: String(decoding: data, as: UTF8.self)), \(bind: now))
             """
         )
+        let statements = alongside(seq)
         switch publication {
         case .notify(let channel):
-            // One round trip for both: the insert, and the NOTIFY that PostgreSQL sends at commit.
-            try await sql.raw(
-                "WITH inserted AS (" + insert + " RETURNING seq) SELECT pg_notify(\(bind: channel), \(bind: BusWire.encode(event))) FROM inserted"
-            ).run()
+            // One round trip for all: the insert, the statements alongside, and the NOTIFY that
+            // PostgreSQL sends at commit.
+            var query = "WITH inserted AS (" + insert + " RETURNING seq)"
+            for (index, statement) in statements.enumerated() {
+                query = query + ", alongside\(unsafeRaw: String(index)) AS (" + statement + ")"
+            }
+            try await sql.raw(query + " SELECT pg_notify(\(bind: channel), \(bind: BusWire.encode(event))) FROM inserted").run()
         case .collect(let collector):
             try await sql.raw(insert).run()
+            for statement in statements { try await sql.raw(statement).run() }
             collector.add(event)
         }
         return event
-    }
-
-    /// Holds `stream`'s counter until the transaction ends, so that checks made before appending
-    /// (has this client message id been used?) cannot race with another writer of the stream.
-    func lockStream(_ stream: StreamID) async throws {
-        guard kind == .postgres else { return }  // SQLite write transactions already exclude each other.
-        try await sql.raw("SELECT last_seq FROM event_streams WHERE stream = \(bind: stream.rawValue) FOR UPDATE").run()
     }
 }
 

@@ -30,63 +30,68 @@ extension Store {
         replyTo replyToID: UUID?,
         now: Date
     ) async throws -> (message: Message, created: Bool) {
-        try await database.write { transaction in
-            let membership = try await transaction.sql.authorize(senderID, in: conversationID)
-            if membership.kind == .direct, try await transaction.isBlockedByPeer(senderID, in: conversationID) {
-                throw Problem.forbidden("You cannot send messages to this user.")
-            }
-            // Retries of one send take turns on the stream, so exactly one of them creates the message.
-            try await transaction.lockStream(.conversation(conversationID))
-            if let original = try await transaction.sql.raw(
-                """
-                SELECT \(unsafeRaw: Message.columns()) FROM messages
-                WHERE conversation_id = \(bind: conversationID) AND sender_id = \(bind: senderID)
-                      AND client_message_id = \(bind: clientMessageID)
-                """
-            ).first() {
-                var message = try Message(row: original)
-                message.reactions = try await transaction.sql.reactionSummaries(for: [message.id], viewer: senderID)[message.id] ?? []
-                return (message, false)
-            }
-            if let replyToID {
-                let target = try await transaction.sql.raw(
-                    "SELECT 1 AS found FROM messages WHERE id = \(bind: replyToID) AND conversation_id = \(bind: conversationID)"
-                ).first()
-                guard target != nil else {
-                    throw Problem.invalidField("replyToId", .notFound, "No such message in this conversation.")
+        do {
+            return try await database.write { transaction in
+                let membership = try await transaction.sql.authorize(senderID, in: conversationID)
+                if membership.kind == .direct, try await transaction.isBlockedByPeer(senderID, in: conversationID) {
+                    throw Problem.forbidden("You cannot send messages to this user.")
                 }
+                if let original = try await transaction.sql.sentMessage(clientMessageID, from: senderID, in: conversationID) {
+                    return (original, false)
+                }
+                if let replyToID {
+                    let target = try await transaction.sql.raw(
+                        "SELECT 1 AS found FROM messages WHERE id = \(bind: replyToID) AND conversation_id = \(bind: conversationID)"
+                    ).first()
+                    guard target != nil else {
+                        throw Problem.invalidField("replyToId", .notFound, "No such message in this conversation.")
+                    }
+                }
+                var message = Message(
+                    id: UUID(),
+                    conversationID: conversationID,
+                    seq: 0,
+                    senderID: senderID,
+                    body: body,
+                    clientMessageID: clientMessageID,
+                    replyToID: replyToID,
+                    createdAt: now,
+                    editedAt: nil,
+                    isDeleted: false
+                )
+                let event = try await transaction.append(
+                    to: .conversation(conversationID),
+                    .messageCreated,
+                    at: now,
+                    alongside: { seq in
+                        [
+                            """
+                            INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at)
+                            VALUES (\(bind: message.id), \(bind: conversationID), \(bind: seq), \(bind: senderID),
+                                    \(bind: clientMessageID), \(bind: body), \(bind: replyToID), \(bind: now))
+                            """,
+                            """
+                            UPDATE conversations SET last_message_seq = \(bind: seq), activity_at = \(bind: now.microseconds)
+                            WHERE id = \(bind: conversationID)
+                            """,
+                        ]
+                    },
+                    payload: { seq in
+                        message.seq = seq
+                        return MessagePayload(message)
+                    }
+                )
+                message.seq = event.seq
+                return (message, true)
             }
-            var message = Message(
-                id: UUID(),
-                conversationID: conversationID,
-                seq: 0,
-                senderID: senderID,
-                body: body,
-                clientMessageID: clientMessageID,
-                replyToID: replyToID,
-                createdAt: now,
-                editedAt: nil,
-                isDeleted: false
-            )
-            let event = try await transaction.append(to: .conversation(conversationID), .messageCreated, at: now) { seq in
-                message.seq = seq
-                return MessagePayload(message)
+        } catch where database.isUniqueViolation(error) {
+            // A retry of this send committed first (the unique index on client message ids decides,
+            // and the rollback took back this attempt's seq): answer with that message.
+            let original = try await database.read { sql in
+                try await sql.sentMessage(clientMessageID, from: senderID, in: conversationID)
             }
-            message.seq = event.seq
-            try await transaction.sql.raw(
-                """
-                INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at)
-                VALUES (\(bind: message.id), \(bind: conversationID), \(bind: message.seq), \(bind: senderID),
-                        \(bind: clientMessageID), \(bind: body), \(bind: replyToID), \(bind: now))
-                """
-            ).run()
-            try await transaction.sql.raw(
-                """
-                UPDATE conversations SET last_message_seq = \(bind: message.seq), activity_at = \(bind: now.microseconds)
-                WHERE id = \(bind: conversationID)
-                """
-            ).run()
-            return (message, true)
+            guard let original else { throw error }
+            return (original, false)
         }
     }
 
@@ -259,6 +264,21 @@ extension Transaction {
 }
 
 extension SQLDatabase {
+    /// The message `senderID` already sent to the conversation with this client message id, with
+    /// its reactions.
+    func sentMessage(_ clientMessageID: String, from senderID: UUID, in conversationID: UUID) async throws -> Message? {
+        guard let row = try await raw(
+            """
+            SELECT \(unsafeRaw: Message.columns()) FROM messages
+            WHERE conversation_id = \(bind: conversationID) AND sender_id = \(bind: senderID)
+                  AND client_message_id = \(bind: clientMessageID)
+            """
+        ).first() else { return nil }
+        var message = try Message(row: row)
+        message.reactions = try await reactionSummaries(for: [message.id], viewer: senderID)[message.id] ?? []
+        return message
+    }
+
     /// The reactions of `messageIDs` grouped by emoji, in order of first use, in one query.
     func reactionSummaries(for messageIDs: [UUID], viewer: UUID) async throws -> [UUID: [ReactionSummary]] {
         guard !messageIDs.isEmpty else { return [:] }

@@ -25,6 +25,9 @@ struct MessageStoreTests {
             let page = try await world.store.history(of: group, viewer: alice, HistoryQuery(before: nil, after: nil, limit: 50))
             #expect(page.items.count == 1)
             #expect(try await world.eventTypes(.conversation(group)).filter { $0 == "message.created" }.count == 1)
+            // The attempts that lost took their seqs back: the stream goes on without a gap.
+            let next = try await world.store.sendMessage(to: group, from: alice, clientMessageID: "next", body: "Hi", replyTo: nil, now: World.now)
+            #expect(next.message.seq == page.items[0].seq + 1)
         }
     }
 
