@@ -5,36 +5,13 @@ import Testing
 /// Realtime across real `parley` processes: several nodes on one PostgreSQL, crashes, restarts.
 @Suite("Realtime across processes", .serialized, .timeLimit(.minutes(3)))
 struct LiveRealtimeTests {
-    /// Runs `count` nodes of `parley` (each `subcommand`) on one fresh location.
-    func withNodes(
-        _ subcommands: [String],
-        location: TestBackend.Location,
-        _ body: ([ParleyProcess], String) async throws -> Void
-    ) async throws {
-        let logs = try Repository.temporaryDirectory("parley-live")
-        defer { try? FileManager.default.removeItem(atPath: logs) }
-        var nodes: [ParleyProcess] = []
-        do {
-            for subcommand in subcommands {
-                let node = try await ParleyProcess.start(subcommand, arguments: location.arguments, logDirectory: logs)
-                try await HTTP(port: node.port).waitUntilReady()
-                nodes.append(node)
-            }
-            try await body(nodes, logs)
-        } catch {
-            for node in nodes { await node.process.stop() }
-            throw error
-        }
-        for node in nodes { await node.process.stop() }
-    }
-
     @Test(
         "Two nodes on one PostgreSQL: a message sent on one reaches a client on the other; typing and presence cross too",
         .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL")
     )
     func twoNodes() async throws {
         try await TestBackend.postgres.withLocation { location in
-            try await withNodes(["serve", "realtime"], location: location) { nodes, _ in
+            try await ParleyProcess.withNodes(["serve", "realtime"], location: location) { nodes, _ in
                 let rest = HTTP(port: nodes[0].port)
                 let alice = try await rest.register("alice")
                 let bob = try await rest.register("bob")
@@ -63,7 +40,7 @@ struct LiveRealtimeTests {
     )
     func nodeCrash() async throws {
         try await TestBackend.postgres.withLocation { location in
-            try await withNodes(["serve", "serve"], location: location) { nodes, _ in
+            try await ParleyProcess.withNodes(["serve", "serve"], location: location) { nodes, _ in
                 let rest = HTTP(port: nodes[0].port)
                 let alice = try await rest.register("alice")
                 let bob = try await rest.register("bob")
@@ -135,7 +112,7 @@ struct LiveRealtimeTests {
     )
     func deadNodePresence() async throws {
         try await TestBackend.postgres.withLocation { location in
-            try await withNodes(["serve", "realtime"], location: location) { nodes, _ in
+            try await ParleyProcess.withNodes(["serve", "realtime"], location: location) { nodes, _ in
                 let rest = HTTP(port: nodes[0].port)
                 let alice = try await rest.register("alice")
                 let bob = try await rest.register("bob")

@@ -11,6 +11,29 @@ struct ParleyProcess {
 
     static var executable: String { Repository.productsDirectory.appendingPathComponent("parley").path }
 
+    /// Runs one node of `parley` per subcommand on `location`, ready, then stops them all.
+    static func withNodes(
+        _ subcommands: [String],
+        location: TestBackend.Location,
+        _ body: ([ParleyProcess], String) async throws -> Void
+    ) async throws {
+        let logs = try Repository.temporaryDirectory("parley-live")
+        defer { try? FileManager.default.removeItem(atPath: logs) }
+        var nodes: [ParleyProcess] = []
+        do {
+            for subcommand in subcommands {
+                let node = try await start(subcommand, arguments: location.arguments, logDirectory: logs)
+                try await HTTP(port: node.port).waitUntilReady()
+                nodes.append(node)
+            }
+            try await body(nodes, logs)
+        } catch {
+            for node in nodes { await node.process.stop() }
+            throw error
+        }
+        for node in nodes { await node.process.stop() }
+    }
+
     /// Starts `parley serve` (or another subcommand) on a free port and waits until it listens.
     static func start(
         _ subcommand: String = "serve",

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# REST figures for a release build: history pages in conversations of 10k, 100k and 1M messages,
-# and send throughput into one conversation and into 50 at once — on SQLite, and on PostgreSQL
-# when DATABASE_URL is set (each run in a schema of its own, dropped afterwards).
+# Does a history page cost more in a longer conversation? Random 50-message pages of conversations
+# of 10k, 100k and 1M messages, at 1 and 16 connections, with wrk, for a release build — on SQLite,
+# and on PostgreSQL when DATABASE_URL is set (each run in a schema of its own, dropped afterwards).
+# (`parley-bench history` measures concurrent pages of a conversation seeded over the API.)
 #
 #   swift build -c release --product parley
-#   DATABASE_URL=postgres://… Benchmarks/rest.sh [SECONDS] [SIZES]
+#   DATABASE_URL=postgres://… Benchmarks/history-depth.sh [SECONDS] [SIZES]
 #
 # Messages are seeded straight into the database (generate_series / a recursive CTE): the page
 # reads only the messages table and its index, and sending a million through the API would take
@@ -13,11 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PGOPTIONS='-c client_min_messages=warning'
 seconds=${1:-10}
-sizes=${2-"10000 100000 1000000"}  # an empty SIZES skips the history runs
+sizes=${2:-"10000 100000 1000000"}
 binary=.build/release/parley
 results=Benchmarks/results
 mkdir -p "$results"
-out="$results/rest-$(date +%Y%m%d-%H%M%S).jsonl"
+out="$results/history-depth-$(date +%Y%m%d-%H%M%S).jsonl"
 [ -x "$binary" ] || { echo "build first: swift build -c release --product parley" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -92,7 +93,7 @@ wrk_json() {  # wrk_json LABEL wrk-args…: runs wrk and prints one JSON line of
 
 backends=(sqlite)
 [ -n "${DATABASE_URL:-}" ] && backends+=(postgresql)
-printf '{"run": "rest", "commit": "%s", "cores": %s, "build": "release", "wrk_seconds": %s, "note": "server, database and wrk share the cores; loopback"}\n' \
+printf '{"run": "history-depth", "commit": "%s", "cores": %s, "build": "release", "wrk_seconds": %s, "note": "server, database and wrk share the cores; loopback"}\n' \
   "$(git rev-parse --short HEAD)" "$(nproc)" "$seconds" | tee "$out"
 for backend in "${backends[@]}"; do
   for size in $sizes; do
@@ -107,12 +108,5 @@ for backend in "${backends[@]}"; do
     done
     stop_server "$backend"
   done
-  start_server "$backend"
-  register
-  groups=$(for i in $(seq 1 50); do api /groups --json "{\"title\":\"Send $i\"}" | json '["id"]'; done | paste -sd, -)
-  one=${groups%%,*}
-  TOKEN=$TOKEN CONVERSATIONS=$one RUN=one wrk_json "send $backend conversations=1 c=16" -t2 -c16 -d"${seconds}s" -s Benchmarks/lua/send.lua "http://127.0.0.1:$PORT" | tee -a "$out"
-  TOKEN=$TOKEN CONVERSATIONS=$groups RUN=fifty wrk_json "send $backend conversations=50 c=50" -t2 -c50 -d"${seconds}s" -s Benchmarks/lua/send.lua "http://127.0.0.1:$PORT" | tee -a "$out"
-  stop_server "$backend"
 done
 echo "results: $out"
