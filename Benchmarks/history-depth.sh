@@ -62,7 +62,7 @@ seed() {  # seed BACKEND GROUP COUNT: messages with seqs 100 … 99+COUNT
   local backend=$1 group=$2 count=$3 last=$((99 + $3))
   if [ "$backend" = sqlite ]; then
     local g=${group^^} me=${ME^^}
-    sqlite3 "$DIR/parley.sqlite" <<SQL
+    sqlite3 "$DIR/parley.sqlite" >/dev/null <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < $last)
