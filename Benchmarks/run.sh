@@ -112,8 +112,9 @@ start_node sqlite-connections
 connections sqlite "$node_pid" --server "$node_url"
 stop_node "$node_pid"
 
-# Outside $work: the cluster belongs to the `postgres` user, who cannot enter a private mktemp folder.
-postgres_dir=${TMPDIR:-/tmp}/parley-bench-postgres-$$
+# Outside $work, and open to the `postgres` user who owns the cluster when this runs as root.
+postgres_dir=$(mktemp -d /tmp/parley-bench-postgres.XXXXXX)
+chmod 755 "$postgres_dir"
 database_url=$(scripts/postgres-sandbox start "$postgres_dir")
 start_node postgres --database-url "$database_url"
 rest_and_fanout postgres --server "$node_url"

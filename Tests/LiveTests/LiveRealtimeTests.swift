@@ -6,7 +6,7 @@ import Testing
 @Suite("Realtime across processes", .serialized, .timeLimit(.minutes(3)))
 struct LiveRealtimeTests {
     @Test(
-        "Two nodes on one PostgreSQL: a message sent on one reaches a client on the other; typing and presence cross too",
+        "Two nodes on one PostgreSQL: messages (also too large for NOTIFY), typing, presence and sign-outs cross between them",
         .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL")
     )
     func twoNodes() async throws {
@@ -28,8 +28,20 @@ struct LiveRealtimeTests {
                 aliceOnOne.send(["type": "typing", "conversationId": group])
                 let typing = try await bobOnTwo.next("typing")
                 #expect(typing.object["userId"] as? String == alice.id)
+
+                // 12,000 bytes of body: too large for a NOTIFY payload, so it travels by reference.
+                let large = String(repeating: "€", count: 4000)
+                let largeSeq = try await rest.send(large, to: group, as: alice)
+                let largeEvent = try await bobOnTwo.next(where: { $0.type == "message.created" && $0.seq == largeSeq })
+                #expect(largeEvent.data["body"] as? String == large)
+
+                // Bob signs out through the first node; his socket on the second closes within 5 s.
+                let signedOut = ContinuousClock.now
+                #expect(try await rest.request("POST", "/api/v1/auth/logout", token: bob.accessToken).status == 204)
+                #expect(try await bobOnTwo.waitForClose() == 4501)
+                #expect(ContinuousClock.now - signedOut < .seconds(5))
+                #expect(bobOnTwo.events.last?.type == "session.revoked")
                 aliceOnOne.cancel()
-                bobOnTwo.cancel()
             }
         }
     }
