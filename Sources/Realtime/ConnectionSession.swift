@@ -85,7 +85,7 @@ struct ConnectionSession {
             group.cancelAll()
             return message
         }
-        guard case .text(let text)?? = first, case .auth(let token, let cursors)? = try? ClientFrame.parse(text),
+        guard case .text(let text)? = first, case .auth(let token, let cursors)? = try? ClientFrame.parse(text),
             let identity = try? await context.authenticator.authenticate(token: token)
         else { return nil }
         return (identity, cursors)
