@@ -36,24 +36,20 @@ struct ConnectionSession {
             try await announceOnline(connection)
             connection.send(.frame(hello(connection, positions: positions)))
             if let cursors { connection.send(.resume(id: nil, cursors: cursors)) }
-            await withTaskGroup(of: Bool.self) { group in
+            let timers = ConnectionTimers(connection: connection, loop: channel.eventLoop, now: context.now)
+            timers.start(resumeWindow: context.configuration.resumeWindow)
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     var writer = Writer(context: context, connection: connection, outbound: outbound, positions: positions)
                     await writer.run()
                     await closeSocket(for: connection)
-                    return true
-                }
-                group.addTask {
-                    await watch(connection)
-                    return false
                 }
                 var reader = Reader(context: context, connection: connection, startPending: cursors == nil)
                 await reader.run(&messages)
                 connection.outbox.terminate(.ended)
-                // Let the writer finish (and send its close frame, if it has one); stop the timers.
-                for await isWriter in group where isWriter { break }
-                group.cancelAll()
+                // The writer finishes (and sends its close frame, if it has one) before the group ends.
             }
+            timers.stop()
         } catch {
             context.logger.error("Realtime connection failed", metadata: ["error": "\(error)"])
             connection.terminate(.internalError)
@@ -138,22 +134,7 @@ struct ConnectionSession {
         )
     }
 
-    // MARK: - Timers and closing
-
-    /// Starts delivery when the resume window passes, and closes the connection when its access
-    /// token expires without a fresh one.
-    private func watch(_ connection: Connection) async {
-        guard (try? await Task.sleep(for: context.configuration.resumeWindow)) != nil else { return }
-        connection.send(.start)
-        while !Task.isCancelled {
-            let remaining = connection.expiresAt.timeIntervalSince(context.now())
-            if remaining <= 0 {
-                connection.terminate(.authenticationFailed)
-                return
-            }
-            guard (try? await Task.sleep(for: .milliseconds(Int(min(remaining, 30) * 1000) + 10))) != nil else { return }
-        }
-    }
+    // MARK: - Closing
 
     /// Sends the close frame the connection ended with; a peer that does not take it in time (it
     /// stopped reading) has its socket closed outright.

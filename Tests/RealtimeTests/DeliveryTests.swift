@@ -42,6 +42,25 @@ struct DeliveryTests {
         }
     }
 
+    @Test("Without a resume, live delivery starts once the resume window has passed", arguments: TestBackend.all)
+    func resumeWindow(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let bob = try await http.register("bob")
+            let group = try await http.group(alice, members: [bob])
+            let client = try await http.connect(bob, resume: nil)
+            let connected = ContinuousClock.now
+            let seq = try await http.send("held until the window passed", to: group, as: alice)
+            let event = try await client.next("message.created")
+            #expect(event.seq == seq)
+            // The harness's window is 300 ms: the event waited for it, in case a resume came.
+            #expect(ContinuousClock.now - connected >= .milliseconds(250))
+            #expect(!client.frames.contains { $0.type == "resumed" })
+            client.cancel()
+        }
+    }
+
     @Test("Resuming delivers every missed event once, in order, then resumed, then live — also while events keep coming", arguments: TestBackend.all)
     func resumeIsExactlyOnce(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in
