@@ -14,13 +14,12 @@ binary=.build/release/parley
 [ -x "$binary" ] || { echo "build first: swift build -c release --product parley" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 millis() { date +%s%3N; }
 
 measure() {  # measure LABEL [parley options...]
   local label=$1; shift
   local port dir pid start ready token
-  port=$(free_port)
+  port=$(scripts/free-port)
   dir=$(mktemp -d)
   start=$(millis)
   env -u DATABASE_URL "$binary" serve --port "$port" --data-dir "$dir" --log-level warning "$@" >"$dir/server.log" 2>&1 &

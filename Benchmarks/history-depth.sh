@@ -21,11 +21,10 @@ mkdir -p "$results"
 out="$results/history-depth-$(date +%Y%m%d-%H%M%S).jsonl"
 [ -x "$binary" ] || { echo "build first: swift build -c release --product parley" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 start_server() {  # start_server BACKEND → sets PORT PID DIR URL
-  PORT=$(free_port)
+  PORT=$(scripts/free-port)
   DIR=$(mktemp -d)
   local args=(--data-dir "$DIR")
   if [ "$1" = postgresql ]; then

@@ -53,13 +53,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # start_node NAME [parley serve options…]: starts a node; sets node_url and node_pid.
 start_node() {
   local name=$1; shift
   local port
-  port=$(free_port)
+  port=$(scripts/free-port)
   mkdir -p "$work/$name"
   # bcrypt cost 4: the scenarios register hundreds of users, and password hashing is not what they measure.
   env -u DATABASE_URL "$parley" serve --port "$port" --data-dir "$work/$name" --password-cost 4 --log-level warning "$@" \
