@@ -2,7 +2,10 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    // Imports say what a module shares: `package import` where its types appear in package API.
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -40,10 +43,22 @@ let package = Package(
             name: "Models",
             swiftSettings: swiftSettings
         ),
-        // Persistence: migrations, queries, the event log and the in-process bus.
+        // The message bus: in process, or PostgreSQL NOTIFY/LISTEN between nodes, and its wire format.
+        .target(
+            name: "Bus",
+            dependencies: [
+                "Models",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Persistence: migrations, queries and the event log, published on the bus after commit.
         .target(
             name: "Store",
             dependencies: [
+                "Bus",
                 "Models",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,6 +108,7 @@ let package = Package(
             name: "Realtime",
             dependencies: [
                 "Auth",
+                "Bus",
                 "Models",
                 "Store",
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -109,6 +125,7 @@ let package = Package(
             dependencies: [
                 "API",
                 "Auth",
+                "Bus",
                 "Models",
                 "Realtime",
                 "Store",
@@ -166,6 +183,11 @@ let package = Package(
         .testTarget(
             name: "ModelsTests",
             dependencies: ["Models"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BusTests",
+            dependencies: ["Bus", "Models"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

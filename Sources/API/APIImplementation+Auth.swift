@@ -147,7 +147,7 @@ extension APIImplementation {
         guard let currentHash = try await store.passwordHash(of: identity.userID) else { throw Problem.unauthorized }
         guard try await passwords.verify(body.currentPassword, against: currentHash) else {
             limiters.failedLoginsPerAccount.record(accountKey)
-            throw Problem.wrongCurrentPassword
+            throw HTTPProblem(.wrongCurrentPassword, status: 403)
         }
         let revoked = try await store.changePassword(
             userID: identity.userID,

@@ -1,13 +1,14 @@
 import Foundation
 import Models
 import Store
+import Auth
 
 extension APIImplementation {
     func listConversations(_ input: Operations.ListConversations.Input) async throws -> Operations.ListConversations.Output {
         let identity = try identity()
         let limit = try Parameters.limit(input.query.limit, fallback: 20, max: 100)
         let page = try await store.conversations(of: identity.userID, limit: limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Conversation.init), nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: page.items, nextCursor: page.nextCursor))))
     }
 
     func openDirectConversation(
@@ -17,7 +18,7 @@ extension APIImplementation {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
         let otherID = try Parameters.id(body.userId, field: "userId")
         let (conversation, created) = try await store.openDirectConversation(from: identity.userID, with: otherID, now: now())
-        return created ? .created(.init(body: .json(.init(conversation)))) : .ok(.init(body: .json(.init(conversation))))
+        return created ? .created(.init(body: .json(conversation))) : .ok(.init(body: .json(conversation)))
     }
 
     func createGroup(_ input: Operations.CreateGroup.Input) async throws -> Operations.CreateGroup.Output {
@@ -35,7 +36,7 @@ extension APIImplementation {
             limits: groupLimits,
             now: now()
         )
-        return .created(.init(body: .json(.init(group))))
+        return .created(.init(body: .json(group)))
     }
 
     func getConversation(_ input: Operations.GetConversation.Input) async throws -> Operations.GetConversation.Output {
@@ -44,7 +45,7 @@ extension APIImplementation {
         guard let conversation = try await store.conversation(id, viewer: identity.userID) else {
             throw Problem.notFound("No such conversation.")
         }
-        return .ok(.init(body: .json(.init(conversation))))
+        return .ok(.init(body: .json(conversation)))
     }
 
     func updateGroup(_ input: Operations.UpdateGroup.Input) async throws -> Operations.UpdateGroup.Output {
@@ -56,7 +57,7 @@ extension APIImplementation {
         let description = validator.check("description", body.description, FieldRules.groupDescription)
         try validator.finish()
         let group = try await store.updateGroup(id, by: identity.userID, title: title, description: description, now: now())
-        return .ok(.init(body: .json(.init(group))))
+        return .ok(.init(body: .json(group)))
     }
 
     func deleteGroup(_ input: Operations.DeleteGroup.Input) async throws -> Operations.DeleteGroup.Output {
@@ -68,7 +69,7 @@ extension APIImplementation {
     func listMembers(_ input: Operations.ListMembers.Input) async throws -> Operations.ListMembers.Output {
         let identity = try identity()
         let members = try await store.members(of: try Parameters.pathID(input.path.conversationId, "conversation"), viewer: identity.userID)
-        return .ok(.init(body: .json(.init(items: members.map(Components.Schemas.Member.init)))))
+        return .ok(.init(body: .json(.init(items: members))))
     }
 
     func addMembers(_ input: Operations.AddMembers.Input) async throws -> Operations.AddMembers.Output {
@@ -83,7 +84,7 @@ extension APIImplementation {
             limits: groupLimits,
             now: now()
         )
-        return .ok(.init(body: .json(.init(items: members.map(Components.Schemas.Member.init)))))
+        return .ok(.init(body: .json(.init(items: members))))
     }
 
     func removeMember(_ input: Operations.RemoveMember.Input) async throws -> Operations.RemoveMember.Output {
@@ -99,7 +100,7 @@ extension APIImplementation {
         let id = try Parameters.pathID(input.path.conversationId, "group")
         let userID = try Parameters.pathID(input.path.userId, "member")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
-        let member = try await store.changeRole(of: userID, in: id, to: MemberRole(body.role), by: identity.userID, now: now())
-        return .ok(.init(body: .json(.init(member))))
+        let member = try await store.changeRole(of: userID, in: id, to: body.role, by: identity.userID, now: now())
+        return .ok(.init(body: .json(member)))
     }
 }

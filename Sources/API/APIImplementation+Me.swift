@@ -1,11 +1,13 @@
 import Foundation
 import Models
+import Store
+import Auth
 
 extension APIImplementation {
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
         let identity = try identity()
         guard let user = try await store.user(id: identity.userID) else { throw Problem.unauthorized }
-        return .ok(.init(body: .json(.init(user))))
+        return .ok(.init(body: .json(user)))
     }
 
     func updateMe(_ input: Operations.UpdateMe.Input) async throws -> Operations.UpdateMe.Output {
@@ -18,6 +20,6 @@ extension APIImplementation {
 
         guard let user = try await store.updateProfile(userID: identity.userID, displayName: displayName, bio: bio, now: now())
         else { throw Problem.unauthorized }
-        return .ok(.init(body: .json(.init(user))))
+        return .ok(.init(body: .json(user)))
     }
 }

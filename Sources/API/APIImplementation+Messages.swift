@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Store
+import Auth
 
 extension APIImplementation {
     func listMessages(_ input: Operations.ListMessages.Input) async throws -> Operations.ListMessages.Output {
@@ -12,7 +13,7 @@ extension APIImplementation {
             limit: try Parameters.limit(input.query.limit, fallback: 50, max: 200)
         )
         let page = try await store.history(of: id, viewer: identity.userID, query)
-        return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Message.init), hasMore: page.hasMore))))
+        return .ok(.init(body: .json(page)))
     }
 
     func sendMessage(_ input: Operations.SendMessage.Input) async throws -> Operations.SendMessage.Output {
@@ -32,7 +33,7 @@ extension APIImplementation {
             replyTo: replyTo,
             now: now()
         )
-        return created ? .created(.init(body: .json(.init(message)))) : .ok(.init(body: .json(.init(message))))
+        return created ? .created(.init(body: .json(message))) : .ok(.init(body: .json(message)))
     }
 
     func editMessage(_ input: Operations.EditMessage.Input) async throws -> Operations.EditMessage.Output {
@@ -43,7 +44,7 @@ extension APIImplementation {
         let text = validator.check("body", body.body, FieldRules.messageBody)
         try validator.finish()
         let message = try await store.editMessage(id, by: identity.userID, body: text, now: now())
-        return .ok(.init(body: .json(.init(message))))
+        return .ok(.init(body: .json(message)))
     }
 
     func deleteMessage(_ input: Operations.DeleteMessage.Input) async throws -> Operations.DeleteMessage.Output {
@@ -88,7 +89,7 @@ extension APIImplementation {
         let after = try Parameters.seq(input.query.after, field: "after") ?? 0
         let limit = try Parameters.limit(input.query.limit, fallback: 100, max: 500)
         let (events, lastSeq) = try await store.conversationEvents(id, viewer: identity.userID, after: after, limit: limit)
-        return .ok(.init(body: .json(.init(items: try events.map(Components.Schemas.Event.init), lastSeq: lastSeq))))
+        return .ok(.init(body: .json(.init(items: events, lastSeq: lastSeq))))
     }
 
     func searchMessages(_ input: Operations.SearchMessages.Input) async throws -> Operations.SearchMessages.Output {
@@ -99,6 +100,6 @@ extension APIImplementation {
         let conversationID = try input.query.conversationId.map { raw throws(Problem) in try Parameters.id(raw, field: "conversationId") }
         let limit = try Parameters.limit(input.query.limit, fallback: 20, max: 100)
         let page = try await store.searchMessages(query, viewer: identity.userID, in: conversationID, limit: limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.SearchHit.init), nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: page.items, nextCursor: page.nextCursor))))
     }
 }

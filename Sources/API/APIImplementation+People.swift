@@ -1,5 +1,7 @@
 import Foundation
 import Models
+import Store
+import Auth
 
 extension APIImplementation {
     func searchUsers(_ input: Operations.SearchUsers.Input) async throws -> Operations.SearchUsers.Output {
@@ -9,7 +11,7 @@ extension APIImplementation {
         try validator.finish()
         let limit = try Parameters.limit(input.query.limit, fallback: 20, max: 100)
         let page = try await store.searchUsers(query, limit: limit, cursor: input.query.cursor)
-        return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.PublicUser.init), nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: page.items, nextCursor: page.nextCursor))))
     }
 
     func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output {
@@ -17,12 +19,12 @@ extension APIImplementation {
         guard let user = try await store.publicUser(id: try Parameters.pathID(input.path.userId, "user")) else {
             throw Problem.notFound("No such user.")
         }
-        return .ok(.init(body: .json(.init(user))))
+        return .ok(.init(body: .json(user)))
     }
 
     func listContacts(_ input: Operations.ListContacts.Input) async throws -> Operations.ListContacts.Output {
         let contacts = try await store.contacts(of: try identity().userID)
-        return .ok(.init(body: .json(.init(items: contacts.map(Components.Schemas.Contact.init)))))
+        return .ok(.init(body: .json(.init(items: contacts))))
     }
 
     func putContact(_ input: Operations.PutContact.Input) async throws -> Operations.PutContact.Output {
@@ -40,7 +42,7 @@ extension APIImplementation {
             nickname: nickname.flatMap { $0.isEmpty ? nil : $0 },
             now: now()
         )
-        return .ok(.init(body: .json(.init(contact))))
+        return .ok(.init(body: .json(contact)))
     }
 
     func removeContact(_ input: Operations.RemoveContact.Input) async throws -> Operations.RemoveContact.Output {
@@ -54,13 +56,13 @@ extension APIImplementation {
 
     func listBlocks(_ input: Operations.ListBlocks.Input) async throws -> Operations.ListBlocks.Output {
         let blocks = try await store.blocks(of: try identity().userID)
-        return .ok(.init(body: .json(.init(items: blocks.map(Components.Schemas.Block.init)))))
+        return .ok(.init(body: .json(.init(items: blocks))))
     }
 
     func blockUser(_ input: Operations.BlockUser.Input) async throws -> Operations.BlockUser.Output {
         let identity = try identity()
         let block = try await store.block(owner: identity.userID, target: try Parameters.pathID(input.path.userId, "user"), now: now())
-        return .ok(.init(body: .json(.init(block))))
+        return .ok(.init(body: .json(block)))
     }
 
     func unblockUser(_ input: Operations.UnblockUser.Input) async throws -> Operations.UnblockUser.Output {

@@ -1,22 +1,22 @@
-import Auth
-import Foundation
-import Hummingbird
-import Logging
+package import Auth
+package import Foundation
+package import Hummingbird
+package import Logging
 import Models
 import OpenAPIHummingbird
 import OpenAPIRuntime
-import Store
+package import Store
 
 /// The REST API under `/api/v1`: the operations of `openapi.yaml`, implemented, with the middleware
 /// that turns bearer tokens into identities and errors into problem+json.
-public struct ParleyAPI: Sendable {
+package struct ParleyAPI: Sendable {
     /// Where the operations are mounted.
-    public static let basePath = "/api/v1"
+    package static let basePath = "/api/v1"
 
     let implementation: APIImplementation
     let logger: Logger
 
-    public init(
+    package init(
         store: Store,
         authenticator: Authenticator,
         passwordHasher: PasswordHasher,
@@ -39,10 +39,11 @@ public struct ParleyAPI: Sendable {
     }
 
     /// Adds every operation to `router`.
-    public func registerRoutes<Context: RequestContext>(on router: Router<Context>) throws {
+    package func registerRoutes<Context: RequestContext>(on router: Router<Context>) throws {
         try implementation.registerHandlers(
             on: router,
             serverURL: URL(string: Self.basePath)!,
+            // The runtime's counterpart of `WireJSON`: sorted keys, unescaped slashes, whole-second dates.
             configuration: Configuration(dateTranscoder: .iso8601, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [
                 ProblemMiddleware(logger: logger),
@@ -65,7 +66,7 @@ struct APIImplementation: APIProtocol {
 
     var tokens: AccessTokens { authenticator.tokens }
 
-    /// The identity the authentication middleware bound; every non-public operation has one.
+    /// The identity the authentication middleware bound; every non-package operation has one.
     func identity() throws -> Identity {
         guard let identity = Identity.current else { throw Problem.unauthorized }
         return identity

@@ -1,14 +1,14 @@
-import Hummingbird
-import HummingbirdWebSocket
+package import Hummingbird
+package import HummingbirdWebSocket
 import Realtime
-import NIOCore
+package import NIOCore
 
 /// The request context of every route: Hummingbird's core context plus the peer's address.
-public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: SocketAddress?
+package struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let remoteAddress: SocketAddress?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
     }
@@ -16,12 +16,12 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 
 /// The request context of WebSocket upgrades: the realtime service needs the channel, to drop a
 /// client that stopped reading.
-public struct AppWebSocketRequestContext: RequestContext, RealtimeRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<Self>
-    public let channel: any Channel
+package struct AppWebSocketRequestContext: RequestContext, RealtimeRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let webSocket: WebSocketHandlerReference<Self>
+    package let channel: any Channel
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.channel = source.channel

@@ -1,21 +1,22 @@
 import API
 import Auth
+package import Bus
 import Foundation
-import Hummingbird
+package import Hummingbird
 import HummingbirdCore
-import Logging
+package import Logging
 import NIOCore
 import HummingbirdWebSocket
 import NIOSSL
 import Realtime
 import ServiceLifecycle
-import UnixSignals
-import Store
+package import UnixSignals
+package import Store
 
 /// Builds the Parley application for `configuration`: the HTTP application the tests drive in
 /// process. It serves REST (roles `all` and `api`); the realtime endpoint is upgraded by the same
 /// server but delivers only while `buildServer`'s realtime service runs.
-public func buildApplication(
+package func buildApplication(
     _ configuration: AppConfiguration,
     logger: Logger
 ) async throws -> some ApplicationProtocol {
@@ -25,7 +26,7 @@ public func buildApplication(
 /// Builds everything `parley` runs: the HTTP application and, for roles `all` and `realtime`, the
 /// realtime service, ordered so that on shutdown the realtime service closes every WebSocket with
 /// 1001 before the HTTP server stops.
-public func buildServer(
+package func buildServer(
     _ configuration: AppConfiguration,
     gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
     logger: Logger
@@ -44,20 +45,20 @@ public func buildServer(
 }
 
 /// Everything one process runs, in a service group that stops gracefully on its signals or `shutdown()`.
-public struct ParleyServer: Sendable {
+package struct ParleyServer: Sendable {
     let group: ServiceGroup
     /// Yields the bound port once the server listens (useful with port 0); ends when `run` does.
-    public let listening: AsyncStream<Int>
+    package let listening: AsyncStream<Int>
     let listened: AsyncStream<Int>.Continuation
 
     /// Runs until shut down, then stops the services in reverse order.
-    public func run() async throws {
+    package func run() async throws {
         defer { listened.finish() }
         try await group.run()
     }
 
     /// Starts a graceful shutdown, as SIGTERM does.
-    public func shutdown() async {
+    package func shutdown() async {
         await group.triggerGracefulShutdown()
     }
 }
@@ -70,7 +71,8 @@ private func assemble(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> (application: some ApplicationProtocol, realtime: RealtimeServer?) {
     let database = try await openDatabase(configuration, logger: logger)
-    let store = Store(database: database)
+    let bus = makeBus(for: database)
+    let store = Store(database: database, bus: bus)
     let tokens = AccessTokens(store: store, lifetime: configuration.accessTokenLifetime, logger: logger)
     let authenticator = Authenticator(tokens: tokens, store: store, now: configuration.now)
     let passwordHasher = PasswordHasher(cost: configuration.passwordCost)
@@ -85,7 +87,7 @@ private func assemble(
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestMiddleware())
     router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodySize))
-    OperationsRoutes(database: database, tokens: tokens).register(on: router)
+    HealthAndSpecRoutes(database: database, tokens: tokens).register(on: router)
     if configuration.role.servesREST {
         try ParleyAPI(
             store: store,
@@ -105,6 +107,7 @@ private func assemble(
     if configuration.role.servesRealtime {
         let service = RealtimeServer(
             store: store,
+            bus: bus,
             authenticator: authenticator,
             configuration: configuration.realtime,
             databaseReady: databaseReady,
@@ -125,20 +128,25 @@ private func assemble(
                 )
             )
         )
-        OperationsRoutes.registerRealtimeHints(on: router)
+        HealthAndSpecRoutes.registerRealtimeHints(on: router)
         realtime = service
     }
 
+    var services: [any Service] = [
+        database,
+        passwordHasher,
+        passwordResets,
+        Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
+    ]
+    // Only nodes that deliver events listen to the other nodes.
+    if configuration.role.servesRealtime, let listener = bus.listener(readEvent: store.event(in:at:), logger: logger) {
+        services.append(listener)
+    }
     var app = Application(
         router: router,
         server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Parley"),
-        services: [
-            database,
-            passwordHasher,
-            passwordResets,
-            Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
-        ],
+        services: services,
         onServerRunning: onServerRunning,
         logger: logger
     )
@@ -159,6 +167,12 @@ func openDatabase(_ configuration: AppConfiguration, logger: Logger) async throw
     return try await SQLiteDatabase.open(path: configuration.sqlitePath, logger: logger)
 }
 
+/// The bus that matches the database: NOTIFY/LISTEN on PostgreSQL, in process on SQLite.
+package func makeBus(for database: any Database) -> EventBus {
+    if let postgres = database as? PostgresDatabase { return .postgres(postgres.client) }
+    return .inProcess()
+}
+
 /// SMTP when a URL is given, else the log.
 func makeMailer(_ configuration: AppConfiguration, logger: Logger) throws -> any Mailer {
     guard let url = configuration.smtpURL, !url.isEmpty else { return LoggingMailer(logger: logger) }
@@ -170,7 +184,7 @@ func makeMailer(_ configuration: AppConfiguration, logger: Logger) throws -> any
 }
 
 /// Applies pending migrations to the configured database and reports the versions.
-public func migrateDatabase(_ configuration: AppConfiguration, logger: Logger) async throws -> (applied: [Int], current: Int) {
+package func migrateDatabase(_ configuration: AppConfiguration, logger: Logger) async throws -> (applied: [Int], current: Int) {
     let database = try await openDatabase(configuration, logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await database.run() }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Models
+import NIOFoundationEssentialsCompat
 
 /// The outermost middleware: gives each request its id (the caller's `X-Request-Id` when sane),
 /// binds `RequestInfo`, renders any error that escaped the routes as problem+json, echoes the id,
@@ -42,29 +43,28 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
         return response
     }
 
-    /// A Hummingbird response carrying `problem`.
-    static func response(for problem: Problem, requestID: String) -> Response {
+    /// A Hummingbird response carrying `answer`.
+    static func response(for answer: HTTPProblem, requestID: String) -> Response {
         Response(
-            status: .init(code: problem.status),
-            headers: ProblemResponse.headerFields(for: problem),
-            body: .init(byteBuffer: ByteBuffer(data: ProblemResponse.body(for: problem, requestID: requestID)))
+            status: .init(code: answer.status),
+            headers: ProblemResponse.headerFields(for: answer),
+            body: .init(byteBuffer: ByteBuffer(data: ProblemResponse.body(for: answer, requestID: requestID)))
         )
     }
 
     private static func problemResponse(for error: any Error, requestID: String, logger: Logger) -> Response {
-        let problem: Problem
-        switch error {
-        case let problem as Problem:
-            return response(for: problem, requestID: requestID)
-        case let error as any HTTPResponseError:
-            problem = ProblemResponse.problem(forStatus: Int(error.status.code), detail: nil)
-        default:
-            problem = .internalError
+        let answer: HTTPProblem
+        if let problem = HTTPProblem.answering(error) {
+            answer = problem
+        } else if let error = error as? any HTTPResponseError {
+            answer = ProblemResponse.problem(forStatus: Int(error.status.code), detail: nil)
+        } else {
+            answer = HTTPProblem(.internalError)
         }
-        if problem.status >= 500 {
+        if answer.status >= 500 {
             logger.error("Request failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "error": "\(error)"])
         }
-        return response(for: problem, requestID: requestID)
+        return response(for: answer, requestID: requestID)
     }
 
     /// Up to 128 visible ASCII characters; anything else is replaced by a fresh id.

@@ -1,8 +1,8 @@
 import Crypto
-import Foundation
+package import Foundation
 import JWTKit
-import Logging
-import Store
+package import Logging
+package import Store
 import Synchronization
 
 /// Mints and checks access tokens: EdDSA (Ed25519) JWTs with `kid`, `sub`, `sid`, `iat`, `exp`, `iss`, `aud`.
@@ -10,16 +10,16 @@ import Synchronization
 /// The signing key lives in the database, made by whichever node starts first, so every node that
 /// shares the database verifies every other node's tokens with no configuration. A token naming a
 /// key this node has not seen makes it reload the keys (at most once every 10 seconds).
-public final class AccessTokens: Sendable {
+package final class AccessTokens: Sendable {
     /// How long an access token lives unless configured otherwise.
-    public static let defaultLifetime: TimeInterval = 15 * 60
+    package static let defaultLifetime: TimeInterval = 15 * 60
     /// The `iss` of every token.
-    public static let issuer = "parley"
+    package static let issuer = "parley"
     /// The `aud` every token must name.
-    public static let audience = "parley"
+    package static let audience = "parley"
 
     /// How long the tokens this instance issues live.
-    public let lifetime: TimeInterval
+    package let lifetime: TimeInterval
     private let store: Store
     private let logger: Logger
     private let collection = JWTKeyCollection()
@@ -31,14 +31,14 @@ public final class AccessTokens: Sendable {
         var lastReload = Date.distantPast
     }
 
-    public init(store: Store, lifetime: TimeInterval = AccessTokens.defaultLifetime, logger: Logger) {
+    package init(store: Store, lifetime: TimeInterval = AccessTokens.defaultLifetime, logger: Logger) {
         self.store = store
         self.lifetime = lifetime
         self.logger = logger
     }
 
     /// Loads the keys, creating the first one if the database has none. Call once before serving.
-    public func load() async throws {
+    package func load() async throws {
         let records = try await store.ensureSigningKey {
             let key = Curve25519.Signing.PrivateKey()
             let kid = Data(SHA256.hash(data: key.publicKey.rawRepresentation).prefix(8)).base64URLEncodedString()
@@ -53,7 +53,7 @@ public final class AccessTokens: Sendable {
     }
 
     /// A signed access token for `sessionID` of `userID`, valid for `lifetime` from `now` (whole seconds).
-    public func issue(userID: UUID, sessionID: UUID, now: Date) async throws -> String {
+    package func issue(userID: UUID, sessionID: UUID, now: Date) async throws -> String {
         guard let kid = state.withLock({ $0.signingKID }) else { throw TokenError.noSigningKey }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
@@ -71,7 +71,7 @@ public final class AccessTokens: Sendable {
     ///
     /// Refused: anything but a three-part JWS with `alg: EdDSA` and a known `kid`, a bad signature,
     /// a wrong `iss` or `aud`, an `exp` at or before `now`, malformed `sub`/`sid`.
-    public func verify(_ token: String, now: Date) async throws(TokenError) -> Identity {
+    package func verify(_ token: String, now: Date) async throws(TokenError) -> Identity {
         let header = try Self.header(of: token)
         guard header.alg == "EdDSA" else { throw .unsupportedAlgorithm }
         guard let kid = header.kid else { throw .unknownKey }
@@ -94,8 +94,8 @@ public final class AccessTokens: Sendable {
         return Identity(userID: userID, sessionID: sessionID, expiresAt: claims.exp.value)
     }
 
-    /// The public keys as a JWK Set (RFC 7517), the body of `/.well-known/jwks.json`.
-    public func jwks() -> JWKSDocument {
+    /// The package keys as a JWK Set (RFC 7517), the body of `/.well-known/jwks.json`.
+    package func jwks() -> JWKSDocument {
         let keys = state.withLock { $0.publicKeys }
         return JWKSDocument(
             keys: keys.sorted { $0.key < $1.key }.map { kid, raw in
@@ -150,7 +150,7 @@ public final class AccessTokens: Sendable {
 }
 
 /// Why a bearer token was refused. Clients only ever learn "unauthorized"; the reason is for logs and tests.
-public enum TokenError: Error, Equatable, Sendable {
+package enum TokenError: Error, Equatable, Sendable {
     case malformed
     case unsupportedAlgorithm
     case unknownKey
@@ -175,17 +175,17 @@ struct AccessTokenClaims: JWTPayload {
     }
 }
 
-/// A JWK Set of Ed25519 public keys.
-public struct JWKSDocument: Codable, Sendable, Equatable {
-    /// One public key.
-    public struct Key: Codable, Sendable, Equatable {
-        public var kty: String
-        public var crv: String
-        public var alg: String
-        public var use: String
-        public var kid: String
-        public var x: String
+/// A JWK Set of Ed25519 package keys.
+package struct JWKSDocument: Codable, Sendable, Equatable {
+    /// One package key.
+    package struct Key: Codable, Sendable, Equatable {
+        package var kty: String
+        package var crv: String
+        package var alg: String
+        package var use: String
+        package var kid: String
+        package var x: String
     }
 
-    public var keys: [Key]
+    package var keys: [Key]
 }

@@ -1,7 +1,7 @@
-import Foundation
+package import Foundation
 import Logging
 import Models
-import Store
+package import Store
 import Synchronization
 
 /// Turns a bearer token into an `Identity`: a valid signature and a live session.
@@ -9,31 +9,31 @@ import Synchronization
 /// Session liveness is cached for at most `sessionCheckInterval` (2 s), so a session revoked on any
 /// node is refused everywhere within that time without a database read on every request. The node
 /// that revokes a session forgets it at once.
-public final class Authenticator: Sendable {
+package final class Authenticator: Sendable {
     /// How long a "this session is live" answer is trusted.
-    public static let sessionCheckInterval: TimeInterval = 2
+    package static let sessionCheckInterval: TimeInterval = 2
     /// How stale `lastUsedAt` may get before a request refreshes it.
     static let touchInterval: TimeInterval = 60
 
-    public let tokens: AccessTokens
+    package let tokens: AccessTokens
     private let store: Store
     private let now: @Sendable () -> Date
     private let liveSessions = Mutex<[UUID: (userID: UUID, checkedAt: Date)]>([:])
 
-    public init(tokens: AccessTokens, store: Store, now: @escaping @Sendable () -> Date) {
+    package init(tokens: AccessTokens, store: Store, now: @escaping @Sendable () -> Date) {
         self.tokens = tokens
         self.store = store
         self.now = now
     }
 
     /// The identity proven by an `Authorization` header value (`Bearer <token>`), or `unauthorized`.
-    public func authenticate(authorization: String?) async throws -> Identity {
+    package func authenticate(authorization: String?) async throws -> Identity {
         guard let authorization, let token = Self.bearerToken(in: authorization) else { throw Problem.unauthorized }
         return try await authenticate(token: token)
     }
 
     /// The identity proven by a bare access token, or `unauthorized`.
-    public func authenticate(token: String) async throws -> Identity {
+    package func authenticate(token: String) async throws -> Identity {
         let now = now()
         let identity: Identity
         do {
@@ -46,7 +46,7 @@ public final class Authenticator: Sendable {
     }
 
     /// Whether the identity's session is still live, answered from the cache when it is fresh.
-    public func isLive(_ identity: Identity, now: Date) async throws -> Bool {
+    package func isLive(_ identity: Identity, now: Date) async throws -> Bool {
         let cached = liveSessions.withLock { $0[identity.sessionID] }
         if let cached, cached.userID == identity.userID, now.timeIntervalSince(cached.checkedAt) < Self.sessionCheckInterval {
             return true
@@ -70,7 +70,7 @@ public final class Authenticator: Sendable {
     }
 
     /// Forgets a session this node has just revoked, so its tokens stop working here at once.
-    public func sessionEnded(_ sessionID: UUID) {
+    package func sessionEnded(_ sessionID: UUID) {
         _ = liveSessions.withLock { $0.removeValue(forKey: sessionID) }
     }
 

@@ -3,9 +3,9 @@ import Foundation
 
 /// Opaque bearer secrets — refresh tokens and password-reset tokens: 256 random bits, handed out
 /// once, stored only as a SHA-256 hash so a copy of the database cannot be replayed.
-public enum SecretToken {
+package enum SecretToken {
     /// A new token (`prefix` followed by 43 base64url characters) and the hash to store.
-    public static func generate(prefix: String) -> (token: String, hash: String) {
+    package static func generate(prefix: String) -> (token: String, hash: String) {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let token = prefix + Data(bytes).base64URLEncodedString()
@@ -13,14 +13,14 @@ public enum SecretToken {
     }
 
     /// The stored form of a token: lower-case hex SHA-256.
-    public static func hash(_ token: String) -> String {
+    package static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 
 extension Data {
     /// Base64url without padding (RFC 4648 §5), as JOSE uses.
-    public func base64URLEncodedString() -> String {
+    package func base64URLEncodedString() -> String {
         base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
@@ -28,7 +28,7 @@ extension Data {
     }
 
     /// Decodes base64url with or without padding.
-    public init?(base64URLEncoded text: some StringProtocol) {
+    package init?(base64URLEncoded text: some StringProtocol) {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         self.init(base64Encoded: base64)

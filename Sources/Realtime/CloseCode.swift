@@ -2,28 +2,28 @@ import NIOWebSocket
 
 /// Why the server closes a connection: 4000-4499 mean "reconnect (after fixing what the reason
 /// says)", 4500-4999 "do not reconnect as you were"; standard codes keep their RFC 6455 meaning.
-public struct CloseCode: Sendable, Equatable, CustomStringConvertible {
-    public let code: UInt16
-    public let reason: String
+package struct CloseCode: Sendable, Equatable, CustomStringConvertible {
+    package let code: UInt16
+    package let reason: String
 
     /// The server is shutting down or restarting: reconnect, to this node or another, and resume.
-    public static let goingAway = CloseCode(code: 1001, reason: "server going away")
+    package static let goingAway = CloseCode(code: 1001, reason: "server going away")
     /// Too many invalid frames: a client bug.
-    public static let policyViolation = CloseCode(code: 1008, reason: "too many invalid frames")
+    package static let policyViolation = CloseCode(code: 1008, reason: "too many invalid frames")
     /// A frame over the size limit (sent by the WebSocket layer itself).
-    public static let tooBig = CloseCode(code: 1009, reason: "frame too big")
-    public static let internalError = CloseCode(code: 1011, reason: "internal error")
+    package static let tooBig = CloseCode(code: 1009, reason: "frame too big")
+    package static let internalError = CloseCode(code: 1011, reason: "internal error")
     /// No valid access token: none in time, a bad one, or it expired. Reconnect with a fresh token.
-    public static let authenticationFailed = CloseCode(code: 4001, reason: "authentication failed or expired")
+    package static let authenticationFailed = CloseCode(code: 4001, reason: "authentication failed or expired")
     /// The connection fell too far behind the events sent to it. Reconnect and resume: nothing is lost.
-    public static let slowConsumer = CloseCode(code: 4008, reason: "slow consumer")
+    package static let slowConsumer = CloseCode(code: 4008, reason: "slow consumer")
     /// The session was revoked (logout, password change…). Sign in again before reconnecting.
-    public static let sessionRevoked = CloseCode(code: 4501, reason: "session revoked")
+    package static let sessionRevoked = CloseCode(code: 4501, reason: "session revoked")
 
     /// Every code the server sends itself, for the protocol description and its test.
-    public static let all: [CloseCode] = [.goingAway, .policyViolation, .tooBig, .internalError, .authenticationFailed, .slowConsumer, .sessionRevoked]
+    package static let all: [CloseCode] = [.goingAway, .policyViolation, .tooBig, .internalError, .authenticationFailed, .slowConsumer, .sessionRevoked]
 
-    public var description: String { "\(code) \(reason)" }
+    package var description: String { "\(code) \(reason)" }
 
     var webSocketCode: WebSocketErrorCode { WebSocketErrorCode(codeNumber: Int(code)) }
 }

@@ -4,8 +4,8 @@ import Synchronization
 
 /// What a connection's writer works through, in order.
 enum OutboxItem: Sendable {
-    /// A logged event and its frame text.
-    case event(Event, frame: String)
+    /// A logged event, with its frame.
+    case event(FramedEvent)
     /// A control or ephemeral frame, sent as it is.
     case frame(String)
     /// The client's `resume`: replay from these cursors, then start live delivery.
@@ -49,7 +49,8 @@ final class Outbox: Sendable {
     func push(_ item: OutboxItem) -> Bool {
         let bytes: Int
         switch item {
-        case .event(_, let frame), .frame(let frame): bytes = frame.utf8.count
+        case .event(let event): bytes = event.text.utf8.count
+        case .frame(let frame): bytes = frame.utf8.count
         case .resume, .start, .refill: bytes = 0
         }
         enum Outcome {
@@ -108,6 +109,9 @@ final class Outbox: Sendable {
         }
         waiter?.resume(returning: nil)
     }
+
+    /// How many items wait to be written.
+    var queued: Int { state.withLock { $0.items.count } }
 
     /// Why the connection ended, once it has.
     var termination: Termination? { state.withLock { $0.termination } }

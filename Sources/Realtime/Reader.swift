@@ -2,6 +2,9 @@ import Foundation
 import HummingbirdWebSocket
 import Models
 import Store
+import Bus
+import Logging
+import Auth
 
 /// Reads a connection's client frames and answers them; replies go through the outbox, so they
 /// keep their place among the events.
@@ -28,11 +31,11 @@ struct Reader {
         while let message = try? await messages.next() {
             guard connection.outbox.termination == nil else { return }
             guard case .text(let text) = message else {
-                refuse(FrameError(id: nil, code: "invalid_frame", detail: "Frames are JSON text."))
+                refuse(FrameError(id: nil, code: .invalidFrame, detail: "Frames are JSON text."))
                 continue
             }
             guard takeToken() else {
-                refuse(FrameError(id: nil, code: "rate_limited", detail: "Too many frames; slow down."))
+                refuse(FrameError(id: nil, code: .rateLimited, detail: "Too many frames; slow down."))
                 continue
             }
             let frame: ClientFrame
@@ -69,13 +72,13 @@ struct Reader {
             case .presence(let id, let status):
                 try await presence(id: id, status: status)
             case .ping(let id):
-                connection.send(.frame(ServerFrame.encode(ServerFrame.Pong(id: id))))
+                reply(PongFrame(id: id))
             }
         } catch let problem as Problem {
-            connection.send(.frame(ServerFrame.error(problem, id: frame.id)))
+            reply(ErrorFrame(problem, id: frame.id))
         } catch {
             context.logger.error("Realtime frame failed", metadata: ["error": "\(error)"])
-            connection.send(.frame(ServerFrame.error(.internalError, id: frame.id)))
+            reply(ErrorFrame(.internalError, id: frame.id))
         }
     }
 
@@ -87,7 +90,7 @@ struct Reader {
             throw Problem.forbidden("The token is for another session; open a new connection for it.")
         }
         connection.expiresAt = identity.expiresAt
-        connection.send(.frame(ServerFrame.encode(ServerFrame.Ack(id: id, for: "auth"))))
+        reply(AckFrame(id: id, for: "auth"))
     }
 
     private func send(id: String?, conversation raw: String, clientMessageID: String, body: String, replyTo: String?) async throws {
@@ -108,7 +111,7 @@ struct Reader {
             replyTo: replyToID,
             now: context.now()
         )
-        connection.send(.frame(ServerFrame.encode(ServerFrame.MessageSent(id: id, created: created, message: MessagePayload(message)))))
+        reply(MessageSentFrame(id: id, created: created, message: message))
     }
 
     private func typing(id: String?, conversation raw: String) async throws {
@@ -120,7 +123,7 @@ struct Reader {
             now: context.now(),
             interval: context.configuration.typingInterval
         ) {
-            try await context.store.database.publish(.typing(conversationID: conversation, userID: connection.userID))
+            try await context.bus.publish(.typing(conversationID: conversation, userID: connection.userID))
         }
         acknowledge(id, "typing")
     }
@@ -130,7 +133,7 @@ struct Reader {
             throw Problem.invalidField("status", .invalidFormat, "`online` or `away`.")
         }
         if let changed = try await context.store.presenceChanged(connection.id, user: connection.userID, to: status, now: context.now()) {
-            try await context.store.database.publish(.presence(userID: connection.userID, status: changed, lastSeenAt: nil))
+            try await context.bus.publish(.presence(userID: connection.userID, status: changed, lastSeenAt: nil))
         }
         acknowledge(id, "presence")
     }
@@ -147,12 +150,18 @@ struct Reader {
 
     private func acknowledge(_ id: String?, _ type: String) {
         guard let id else { return }
-        connection.send(.frame(ServerFrame.encode(ServerFrame.Ack(id: id, for: type))))
+        reply(AckFrame(id: id, for: type))
+    }
+
+    /// Queues a reply, keeping its place among the events.
+    private func reply(_ frame: some Encodable) {
+        guard let text = try? WireJSON.text(frame) else { return }
+        connection.send(.frame(text))
     }
 
     /// Answers with an `error` frame; too many in the window close the connection with 1008.
     private mutating func refuse(_ failure: FrameError) {
-        connection.send(.frame(ServerFrame.error(failure)))
+        reply(ErrorFrame(failure))
         let now = ContinuousClock.now
         refusals = refusals.filter { now - $0 < context.configuration.badFrameWindow } + [now]
         if refusals.count > context.configuration.badFrameLimit { connection.terminate(.policyViolation) }

@@ -1,17 +1,18 @@
-import Auth
-import Foundation
-import Hummingbird
-import HummingbirdWebSocket
-import Logging
+package import Auth
+package import Bus
+package import Foundation
+package import Hummingbird
+package import HummingbirdWebSocket
+package import Logging
 import Models
-import NIOCore
+package import NIOCore
 import ServiceLifecycle
-import Store
+package import Store
 import Synchronization
 
 /// A WebSocket request context that lets the realtime service reach the connection's channel,
 /// so it can drop a client that stopped reading.
-public protocol RealtimeRequestContext: WebSocketRequestContext {
+package protocol RealtimeRequestContext: WebSocketRequestContext {
     var channel: any Channel { get }
 }
 
@@ -21,17 +22,18 @@ public protocol RealtimeRequestContext: WebSocketRequestContext {
 /// As a `Service` it routes the bus into the hub and keeps presence; on graceful shutdown it closes
 /// every connection with 1001 and waits for them to go before returning, so run it so that it stops
 /// before the HTTP server does.
-public final class RealtimeServer: Service {
+package final class RealtimeServer: Service {
     /// The path of the WebSocket endpoint.
-    public static let path = "/api/v1/realtime"
+    package static let path = "/api/v1/realtime"
 
     let context: RealtimeContext
     let databaseReady: AsyncStream<Void>
 
     /// - Parameter databaseReady: finishes once the schema is migrated; the service touches the
     ///   database only after that.
-    public init(
+    package init(
         store: Store,
+        bus: EventBus,
         authenticator: Authenticator,
         configuration: RealtimeConfiguration,
         databaseReady: AsyncStream<Void>,
@@ -41,6 +43,7 @@ public final class RealtimeServer: Service {
         self.databaseReady = databaseReady
         context = RealtimeContext(
             store: store,
+            bus: bus,
             authenticator: authenticator,
             hub: Hub(),
             configuration: configuration,
@@ -51,13 +54,13 @@ public final class RealtimeServer: Service {
     }
 
     /// The connections open on this node.
-    public var connectionCount: Int { context.hub.count }
+    package var connectionCount: Int { context.hub.count }
 
     /// Adds the WebSocket endpoint to a router built for WebSocket upgrades.
-    public func registerRoutes<Context: RealtimeRequestContext>(on router: Router<Context>) {
+    package func registerRoutes<Context: RealtimeRequestContext>(on router: Router<Context>) {
         let context = context
         router.ws(RouterPath(Self.path)) { inbound, outbound, request in
-            await ConnectionSession(
+            await ConnectionHandler(
                 context: context,
                 inbound: inbound,
                 outbound: outbound,
@@ -67,16 +70,14 @@ public final class RealtimeServer: Service {
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown { [databaseReady] in
             for await _ in databaseReady {}
         }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
-        let bus = context.store.database.bus.subscribe()
-        let listener = context.store.database.makeBusListener(logger: context.logger)
+        let bus = context.bus.subscribe()
         let (presence, presenceQueue) = AsyncStream<Signal>.makeStream()
         await withTaskGroup(of: Void.self) { group in
-            if let listener { group.addTask { try? await listener.run() } }
             group.addTask { await self.route(bus, presence: presenceQueue) }
             group.addTask { await self.announce(presence) }
             group.addTask { await self.renewPresence() }
@@ -94,14 +95,18 @@ public final class RealtimeServer: Service {
         for await item in bus {
             switch item {
             case .event(let event):
-                context.hub.route(event)
-            case .signal(.typing(let conversationID, let userID)):
-                let frame = ServerFrame.encode(
-                    ServerFrame.Typing(conversationId: conversationID.lowercased, userId: userID.lowercased, expiresIn: Signal.typingLifetime)
-                )
-                context.hub.routeTyping(conversationID: conversationID, userID: userID, frame: frame)
+                do {
+                    context.hub.route(try FramedEvent(event))
+                } catch {
+                    context.logger.error("Could not encode an event", metadata: ["error": "\(error)"])
+                }
             case .signal(let signal):
-                presence.yield(signal)
+                if case .typing(let conversationID, let userID) = signal {
+                    guard let frame = try? WireJSON.text(signal) else { continue }
+                    context.hub.routeTyping(conversationID: conversationID, userID: userID, frame: frame)
+                } else {
+                    presence.yield(signal)
+                }
             case .reconnected:
                 context.hub.broadcast(.refill)
             }
@@ -112,11 +117,11 @@ public final class RealtimeServer: Service {
     /// Tells the contacts and co-members connected here that someone's presence changed.
     private func announce(_ signals: AsyncStream<Signal>) async {
         for await signal in signals {
-            guard case .presence(let userID, let status, let lastSeenAt) = signal else { continue }
+            guard case .presence(let userID, _, _) = signal else { continue }
             do {
                 let audience = try await context.store.presenceAudience(of: userID).intersection(context.hub.users)
                 guard !audience.isEmpty else { continue }
-                let frame = ServerFrame.encode(ServerFrame.PresenceChanged(userId: userID.lowercased, status: status, lastSeenAt: lastSeenAt))
+                let frame = try WireJSON.text(signal)
                 context.hub.route(frame: frame, to: audience)
             } catch {
                 if !Task.isCancelled { context.logger.error("Could not announce a presence change", metadata: ["error": "\(error)"]) }
@@ -149,7 +154,7 @@ public final class RealtimeServer: Service {
             let now = context.now()
             do {
                 for userID in try await context.store.presenceExpired(now: now) {
-                    try await context.store.database.publish(.presence(userID: userID, status: .offline, lastSeenAt: now))
+                    try await context.bus.publish(.presence(userID: userID, status: .offline, lastSeenAt: now))
                 }
             } catch {
                 if !Task.isCancelled { context.logger.error("Could not expire presence", metadata: ["error": "\(error)"]) }
@@ -161,6 +166,7 @@ public final class RealtimeServer: Service {
 /// What every connection of a node shares.
 struct RealtimeContext: Sendable {
     let store: Store
+    let bus: EventBus
     let authenticator: Authenticator
     let hub: Hub
     let configuration: RealtimeConfiguration

@@ -2,6 +2,7 @@ import App
 import ArgumentParser
 import Foundation
 import Logging
+import Realtime
 
 /// `parley`: the command line of the Parley chat backend.
 @main

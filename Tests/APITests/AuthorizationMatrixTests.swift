@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import TestSupport
 import Testing
+import NIOCore
 
 /// Every conversation route against every kind of caller: anonymous, stranger, member, admin, owner.
 @Suite("Authorization matrix", .timeLimit(.minutes(2)))

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import App
 
 @Suite("Conversations over REST", .timeLimit(.minutes(1)))
 struct ConversationAPITests {

@@ -63,13 +63,8 @@ struct EventShapeTests {
     }
 
     static func decode(_ event: Models.Event) throws -> Components.Schemas.Event {
-        let envelope: [String: Any] = [
-            "stream": event.stream.rawValue, "seq": event.seq, "type": event.type.rawValue,
-            "ts": ISO8601DateFormatter().string(from: event.ts),
-            "data": try JSONSerialization.jsonObject(with: event.data),
-        ]
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(Components.Schemas.Event.self, from: try JSONSerialization.data(withJSONObject: envelope))
+        return try decoder.decode(Components.Schemas.Event.self, from: try WireJSON.encode(event))
     }
 }

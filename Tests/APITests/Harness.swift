@@ -6,6 +6,7 @@ import HummingbirdTesting
 import OpenAPIRuntime
 import TestSupport
 import Testing
+import NIOFoundationEssentialsCompat
 
 /// One Parley application under test, reached in process through the client generated from openapi.yaml.
 struct TestApp: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import TestSupport
 import Testing
+import HummingbirdTesting
 
 @Suite("Messages over REST", .timeLimit(.minutes(1)))
 struct MessageAPITests {

@@ -3,6 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import TestSupport
 import Testing
+import App
+import NIOCore
 
 @Suite("Health, readiness and the spec", .timeLimit(.minutes(1)))
 struct OperationsTests {

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import App
 
 /// Password reset end to end, with the mail going over SMTP to a real server.
 @Suite("Password reset by mail", .timeLimit(.minutes(1)))

@@ -1,6 +1,9 @@
 import Foundation
 import TestSupport
 import Testing
+import HummingbirdTesting
+import NIOCore
+import HTTPTypes
 
 @Suite("People over REST", .timeLimit(.minutes(1)))
 struct PeopleAPITests {

@@ -2,6 +2,7 @@ import API
 import Foundation
 import TestSupport
 import Testing
+import App
 
 @Suite("Rate limits on logins and resets", .timeLimit(.minutes(1)))
 struct RateLimitTests {

@@ -4,6 +4,10 @@ import JWTKit
 import Store
 import TestSupport
 import Testing
+import HTTPTypes
+import App
+import HummingbirdTesting
+import NIOCore
 
 @Suite("Access tokens", .timeLimit(.minutes(1)))
 struct TokenTests {

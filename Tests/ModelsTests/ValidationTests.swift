@@ -65,7 +65,6 @@ struct ValidationTests {
             try validator.finish()
         } catch {
             #expect(error.code == .validationFailed)
-            #expect(error.status == 400)
             #expect(error.fieldErrors.count == 2)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import App
 
 @Suite("Realtime authentication", .timeLimit(.minutes(2)))
 struct AuthenticationTests {

@@ -1,6 +1,9 @@
 import Foundation
 import TestSupport
 import Testing
+import App
+import SQLKit
+import Store
 
 @Suite("Realtime delivery", .timeLimit(.minutes(2)))
 struct DeliveryTests {

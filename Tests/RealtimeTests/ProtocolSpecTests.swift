@@ -25,7 +25,7 @@ struct ProtocolSpecTests {
         let report = try await Self.report()
         #expect(report.problems == [])
         #expect(Set(report.client) == Set(ClientFrame.types))
-        #expect(Set(report.server) == Set(ServerFrame.controlTypes + EventType.all.map(\.rawValue)))
+        #expect(Set(report.server) == Set(serverControlFrameTypes + EventType.all.map(\.rawValue)))
         #expect(Set(report.closeCodes) == Set(CloseCode.all.map { Int($0.code) }))
     }
 
@@ -36,23 +36,24 @@ struct ProtocolSpecTests {
             id: UUID(), conversationID: UUID(), seq: 1, senderID: UUID(), body: "x", clientMessageID: "c",
             replyToID: nil, createdAt: Date(), editedAt: nil, isDeleted: false
         )
+        let user = UUID()
         let frames = [
-            ServerFrame.encode(ServerFrame.Hello(userId: "u", sessionId: "s", streams: [:], limits: .init(maxFrameBytes: 1, maxQueuedFrames: 1, framesPerSecond: 1, resumeWindowMilliseconds: 1))),
-            ServerFrame.encode(ServerFrame.Resumed(id: nil, streams: [:])),
-            ServerFrame.encode(ServerFrame.Resync(stream: "s", reason: "expired", lastSeq: nil)),
-            ServerFrame.encode(ServerFrame.MessageSent(id: nil, created: true, message: MessagePayload(message))),
-            ServerFrame.encode(ServerFrame.Ack(id: nil, for: "read")),
-            ServerFrame.encode(ServerFrame.Typing(conversationId: "c", userId: "u", expiresIn: 6)),
-            ServerFrame.encode(ServerFrame.PresenceChanged(userId: "u", status: .online, lastSeenAt: nil)),
-            ServerFrame.encode(ServerFrame.Pong(id: nil)),
-            ServerFrame.error(FrameError(id: nil, code: "invalid_frame", detail: "d")),
-            ServerFrame.event(Event(stream: .user(UUID()), seq: 1, type: .userUpdated, data: Data("{}".utf8), ts: Date())),
+            try WireJSON.text(HelloFrame(userID: user, sessionID: UUID(), streams: [:], limits: .init(maxFrameBytes: 1, maxQueuedFrames: 1, framesPerSecond: 1, resumeWindowMilliseconds: 1))),
+            try WireJSON.text(ResumedFrame(id: nil, streams: [:])),
+            try WireJSON.text(ResyncFrame(stream: .user(user), reason: .expired, lastSeq: nil)),
+            try WireJSON.text(MessageSentFrame(id: nil, created: true, message: message)),
+            try WireJSON.text(AckFrame(id: nil, for: "read")),
+            try WireJSON.text(Signal.typing(conversationID: UUID(), userID: user)),
+            try WireJSON.text(Signal.presence(userID: user, status: .online, lastSeenAt: nil)),
+            try WireJSON.text(PongFrame(id: nil)),
+            try WireJSON.text(ErrorFrame(FrameError(id: nil, code: .invalidFrame, detail: "d"))),
+            try WireJSON.text(Event(stream: .user(user), seq: 1, ts: Date(), payload: .contactRemoved(ContactRemovedData(userID: user)))),
         ]
         for frame in frames {
             let type = try #require((try JSONSerialization.jsonObject(with: Data(frame.utf8)) as? [String: Any])?["type"] as? String)
             #expect(declared.contains(type), "\(type) is not in asyncapi.yaml")
         }
-        #expect(frames.count == ServerFrame.controlTypes.count + 1)
+        #expect(frames.count == serverControlFrameTypes.count + 1)
     }
 
     @Test("GET /asyncapi.yaml serves the file", arguments: [TestBackend.sqlite])

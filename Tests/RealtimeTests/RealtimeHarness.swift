@@ -2,6 +2,7 @@ import App
 import Foundation
 import TestSupport
 import Testing
+import Realtime
 
 /// A running server (REST + realtime) and the configuration it runs with.
 struct Running: Sendable {

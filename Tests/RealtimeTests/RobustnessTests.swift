@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
+import App
+import Realtime
 
 @Suite("Realtime robustness", .timeLimit(.minutes(3)))
 struct RobustnessTests {

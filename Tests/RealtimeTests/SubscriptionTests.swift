@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
+import App
+import Realtime
 
 @Suite("Realtime subscriptions, typing and presence", .timeLimit(.minutes(2)))
 struct SubscriptionTests {

@@ -70,8 +70,7 @@ struct AccountStoreTests {
 
             let events = try await store.events(in: .user(user.id), after: 0, limit: 10)
             #expect(events.map(\.type) == [.sessionRevoked])
-            let payload = try JSONDecoder().decode(SessionRevokedPayload.self, from: events[0].data)
-            #expect(payload == SessionRevokedPayload(sessionId: session.id, reason: .refreshTokenReuse))
+            #expect(events[0].payload == .sessionRevoked(SessionRevokedData(sessionID: session.id, reason: .refreshTokenReuse)))
         }
     }
 
@@ -155,9 +154,9 @@ struct AccountStoreTests {
 
             let events = try await store.events(in: .user(user.id), after: 0, limit: 10)
             #expect(events.map(\.type) == [.userUpdated, .userUpdated])
-            let last = try JSONDecoder.iso8601.decode(UserPayload.self, from: events[1].data)
+            guard case .userUpdated(let last) = events[1].payload else { throw TestSetupError("not user.updated") }
             #expect(last.bio == "Hello")
-            #expect(last.id == user.id.uuidString.lowercased())
+            #expect(last.id == user.id)
         }
     }
 

@@ -1,13 +1,19 @@
 import Foundation
 import Models
-import Store
+@testable import Store
 import TestSupport
 import Testing
 
 @Suite("Event log", .timeLimit(.minutes(1)))
 struct EventLogTests {
-    struct Payload: Codable, Equatable {
-        var n: Int
+    /// An event whose data carries `n`.
+    static func payload(_ n: Int) -> EventPayload {
+        .receiptUpdated(ReceiptData(conversationID: UUID(), userID: UUID(), lastReadSeq: Int64(n)))
+    }
+
+    static func n(_ event: Event) -> Int? {
+        guard case .receiptUpdated(let data) = event.payload else { return nil }
+        return Int(data.lastReadSeq)
     }
 
     @Test("Fifty concurrent appends to one stream get seqs 1...50, no gap, no duplicate", arguments: TestBackend.all)
@@ -17,8 +23,8 @@ struct EventLogTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for n in 1...50 {
                     group.addTask {
-                        try await store.database.write { transaction in
-                            _ = try await transaction.append(to: stream, .userUpdated, Payload(n: n), at: Date())
+                        try await store.write { transaction in
+                            _ = try await transaction.append(to: stream, Self.payload(n), at: Date())
                         }
                     }
                 }
@@ -26,7 +32,7 @@ struct EventLogTests {
             }
             let events = try await store.events(in: stream, after: 0, limit: 100)
             #expect(events.map(\.seq) == Array(1...50))
-            let payloads = try events.map { try JSONDecoder().decode(Payload.self, from: $0.data).n }
+            let payloads = events.compactMap(Self.n)
             #expect(Set(payloads) == Set(1...50))
             #expect(try await store.lastSeq(of: stream) == 50)
         }
@@ -38,21 +44,21 @@ struct EventLogTests {
         try await backend.withStore { store in
             let stream = StreamID.conversation(UUID())
             let append: @Sendable (Int) async throws -> Void = { n in
-                try await store.database.write { transaction in
-                    _ = try await transaction.append(to: stream, .userUpdated, Payload(n: n), at: Date())
+                try await store.write { transaction in
+                    _ = try await transaction.append(to: stream, Self.payload(n), at: Date())
                 }
             }
             try await append(1)
             await #expect(throws: Abort.self) {
-                try await store.database.write { transaction in
-                    _ = try await transaction.append(to: stream, .userUpdated, Payload(n: 2), at: Date())
+                try await store.write { transaction in
+                    _ = try await transaction.append(to: stream, Self.payload(2), at: Date())
                     throw Abort()
                 }
             }
             try await append(3)
             let events = try await store.events(in: stream, after: 0, limit: 10)
             #expect(events.map(\.seq) == [1, 2])
-            #expect(try events.map { try JSONDecoder().decode(Payload.self, from: $0.data).n } == [1, 3])
+            #expect(events.compactMap(Self.n) == [1, 3])
         }
     }
 
@@ -62,9 +68,9 @@ struct EventLogTests {
             let a = StreamID.user(UUID())
             let b = StreamID.user(UUID())
             for n in 1...5 {
-                try await store.database.write { transaction in
-                    _ = try await transaction.append(to: a, .userUpdated, Payload(n: n), at: Date())
-                    _ = try await transaction.append(to: b, .userUpdated, Payload(n: n), at: Date())
+                try await store.write { transaction in
+                    _ = try await transaction.append(to: a, Self.payload(n), at: Date())
+                    _ = try await transaction.append(to: b, Self.payload(n), at: Date())
                 }
             }
             #expect(try await store.events(in: a, after: 2, limit: 2).map(\.seq) == [3, 4])

@@ -74,7 +74,7 @@ struct MessageStoreTests {
             let group = try await world.group(alice, [bob, carol])
             let message = try await world.send("Helo", from: bob, to: group)
 
-            await expectProblem(.forbidden, status: 403) { _ = try await world.store.editMessage(message.id, by: alice, body: "x", now: World.now) }
+            await expectProblem(.forbidden) { _ = try await world.store.editMessage(message.id, by: alice, body: "x", now: World.now) }
             let edited = try await world.store.editMessage(message.id, by: bob, body: "Hello", now: World.now)
             #expect(edited.body == "Hello" && edited.editedAt != nil)
 
@@ -83,14 +83,14 @@ struct MessageStoreTests {
             }
             try await world.store.react(to: message.id, by: carol, emoji: "👀", add: false, now: World.now)
             let page = try await world.store.history(of: group, viewer: alice, HistoryQuery(before: nil, after: nil, limit: 10))
-            #expect(page.items[0].reactions == [ReactionSummary(emoji: "👍", count: 2, me: true), ReactionSummary(emoji: "🎉", count: 1, me: false)])
+            #expect(page.items[0].reactions == [Reaction(emoji: "👍", count: 2, me: true), Reaction(emoji: "🎉", count: 1, me: false)])
 
-            await expectProblem(.forbidden, status: 403) { try await world.store.deleteMessage(message.id, by: carol, now: World.now) }
+            await expectProblem(.forbidden) { try await world.store.deleteMessage(message.id, by: carol, now: World.now) }
             try await world.store.deleteMessage(message.id, by: alice, now: World.now)  // a group admin (the owner)
             let tombstone = try await world.store.history(of: group, viewer: carol, HistoryQuery(before: nil, after: nil, limit: 10)).items[0]
             #expect(tombstone.isDeleted && tombstone.body == nil && tombstone.reactions.isEmpty)
-            await expectProblem(.notFound, status: 404) { try await world.store.deleteMessage(message.id, by: bob, now: World.now) }
-            await expectProblem(.messageDeleted, status: 409) { _ = try await world.store.editMessage(message.id, by: bob, body: "x", now: World.now) }
+            await expectProblem(.notFound) { try await world.store.deleteMessage(message.id, by: bob, now: World.now) }
+            await expectProblem(.messageDeleted) { _ = try await world.store.editMessage(message.id, by: bob, body: "x", now: World.now) }
 
             let types = try await world.eventTypes(.conversation(group))
             #expect(types.filter { $0 == "reaction.added" }.count == 3)
@@ -106,10 +106,10 @@ struct MessageStoreTests {
             let ours = try await world.group(alice)
             let theirs = try await world.group(eve)
             let secret = try await world.send("secret", from: eve, to: theirs)
-            await expectProblem(.notFound, status: 404) { _ = try await world.store.editMessage(secret.id, by: alice, body: "x", now: World.now) }
-            await expectProblem(.notFound, status: 404) { try await world.store.react(to: secret.id, by: alice, emoji: "👍", add: true, now: World.now) }
-            await expectProblem(.notFound, status: 404) { _ = try await world.store.history(of: theirs, viewer: alice, HistoryQuery(before: nil, after: nil, limit: 5)) }
-            await expectProblem(.validationFailed, status: 400) { try await world.send("re", from: alice, to: ours, replyTo: secret.id) }
+            await expectProblem(.notFound) { _ = try await world.store.editMessage(secret.id, by: alice, body: "x", now: World.now) }
+            await expectProblem(.notFound) { try await world.store.react(to: secret.id, by: alice, emoji: "👍", add: true, now: World.now) }
+            await expectProblem(.notFound) { _ = try await world.store.history(of: theirs, viewer: alice, HistoryQuery(before: nil, after: nil, limit: 5)) }
+            await expectProblem(.validationFailed) { try await world.send("re", from: alice, to: ours, replyTo: secret.id) }
             let first = try await world.send("first", from: alice, to: ours)
             #expect(try await world.send("re", from: alice, to: ours, replyTo: first.id).replyToID == first.id)
         }
@@ -162,7 +162,7 @@ struct MessageStoreTests {
             #expect(Set(titles) == Set((0..<5).map { "G\($0)" }) && titles.count == 5)
             let top = try await world.store.conversations(of: alice, limit: 1, cursor: nil).items[0]
             #expect(top.lastMessage?.body == "in 2")
-            await expectProblem(.validationFailed, status: 400) { _ = try await world.store.conversations(of: alice, limit: 2, cursor: "junk") }
+            await expectProblem(.validationFailed) { _ = try await world.store.conversations(of: alice, limit: 2, cursor: "junk") }
         }
     }
 
@@ -180,10 +180,10 @@ struct MessageStoreTests {
 
             let hits = try await world.store.searchMessages("runs", viewer: alice, in: nil, limit: 10, cursor: nil)
             #expect(hits.items.map(\.message.id) == [running.id])
-            #expect(hits.items[0].htmlSnippet.contains("<mark>running</mark>"))
+            #expect(hits.items[0].snippet.contains("<mark>running</mark>"))
             #expect(try await world.store.searchMessages("runs", viewer: bob, in: nil, limit: 10, cursor: nil).items.count == 2)
             #expect(try await world.store.searchMessages("runs", viewer: bob, in: privateToBob, limit: 10, cursor: nil).items.count == 1)
-            await expectProblem(.notFound, status: 404) {
+            await expectProblem(.notFound) {
                 _ = try await world.store.searchMessages("runs", viewer: alice, in: privateToBob, limit: 10, cursor: nil)
             }
 
@@ -244,7 +244,7 @@ struct PeopleStoreTests {
             #expect(try await !world.store.removeContact(owner: alice, contact: bob, now: World.now))
             #expect(try await world.eventTypes(.user(alice)) == ["contact.added", "contact.updated", "contact.removed"])
             #expect(try await world.eventTypes(.user(bob)).isEmpty)
-            await expectProblem(.notFound, status: 404) { _ = try await world.store.putContact(owner: alice, contact: UUID(), nickname: nil, now: World.now) }
+            await expectProblem(.notFound) { _ = try await world.store.putContact(owner: alice, contact: UUID(), nickname: nil, now: World.now) }
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Store
 import TestSupport
 import Testing
+import SQLKit
 
 @Suite("Migrations", .timeLimit(.minutes(1)))
 struct MigrationTests {
@@ -36,8 +37,8 @@ struct MigrationTests {
     func aSchemaNewerThanTheBuildIsRefused(backend: TestBackend) async throws {
         try await backend.withDatabase { database in
             try await Migrator.migrate(database, logger: TestBackend.logger)
-            try await database.write { transaction in
-                try await transaction.sql.raw(
+            try await database.write { sql in
+                try await sql.raw(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: 9999), 'future', \(bind: Date()))"
                 ).run()
             }

@@ -1,13 +1,13 @@
-import Foundation
+package import Foundation
 
 /// A process a test starts — a `parley` server, an SMTP server — with its output in a log file.
-public actor ChildProcess {
+package actor ChildProcess {
     private let process: Process
     /// Where the process's standard output and error go.
-    public nonisolated let logPath: String
+    package nonisolated let logPath: String
 
     /// Starts `executable` with `arguments`; the environment is this process's plus `environment`.
-    public init(executable: String, arguments: [String], environment: [String: String] = [:], logPath: String) throws {
+    package init(executable: String, arguments: [String], environment: [String: String] = [:], logPath: String) throws {
         guard FileManager.default.createFile(atPath: logPath, contents: nil),
             let log = FileHandle(forWritingAtPath: logPath)
         else { throw TestSetupError("cannot write \(logPath)") }
@@ -24,17 +24,17 @@ public actor ChildProcess {
     }
 
     /// The process id.
-    public var pid: Int32 { process.processIdentifier }
+    package var pid: Int32 { process.processIdentifier }
 
-    public var isRunning: Bool { process.isRunning }
+    package var isRunning: Bool { process.isRunning }
 
     /// Sends `signal` (SIGTERM by default).
-    public func signal(_ signal: Int32 = SIGTERM) {
+    package func signal(_ signal: Int32 = SIGTERM) {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
     /// Waits for the process to end and returns its exit status; throws if it outlives `timeout`.
-    public func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
+    package func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else { throw TestSetupError("process \(pid) did not exit in \(timeout)") }
@@ -44,7 +44,7 @@ public actor ChildProcess {
     }
 
     /// Ends the process: SIGTERM, then SIGKILL if it lingers.
-    public func stop() async {
+    package func stop() async {
         signal(SIGTERM)
         if (try? await waitForExit(timeout: .seconds(10))) == nil {
             signal(SIGKILL)
@@ -53,14 +53,14 @@ public actor ChildProcess {
     }
 
     /// Everything the process has written so far.
-    public nonisolated func output() -> String {
+    package nonisolated func output() -> String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 }
 
 /// Polls `probe` until it returns a value, or throws once `timeout` has passed.
 @discardableResult
-public func eventually<T>(
+package func eventually<T>(
     timeout: Duration = .seconds(10),
     every interval: Duration = .milliseconds(25),
     _ what: String,
@@ -75,24 +75,24 @@ public func eventually<T>(
 }
 
 /// Paths in this repository, found from this source file's place in it.
-public enum Repository {
+package enum Repository {
     /// The repository root.
-    public static var root: URL {
+    package static var root: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// A file under `Tests/Fixtures`.
-    public static func fixture(_ name: String) -> String {
+    package static func fixture(_ name: String) -> String {
         root.appendingPathComponent("Tests/Fixtures/\(name)").path
     }
 
     /// The folder of the built products of this test run, where the `parley` executable is.
-    public static var productsDirectory: URL {
+    package static var productsDirectory: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
     /// A new, empty temporary folder.
-    public static func temporaryDirectory(_ prefix: String) throws -> String {
+    package static func temporaryDirectory(_ prefix: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.lowercased())").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
@@ -100,7 +100,7 @@ public enum Repository {
 }
 
 /// Runs a command to completion and returns its exit status and standard output.
-public func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+package func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
     let directory = try Repository.temporaryDirectory("parley-run")
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let process = try ChildProcess(

@@ -1,29 +1,29 @@
-import Foundation
+package import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
 /// A plain HTTP client for servers on real sockets.
-public struct HTTP: Sendable {
-    public let port: Int
+package struct HTTP: Sendable {
+    package let port: Int
 
-    public init(port: Int) {
+    package init(port: Int) {
         self.port = port
     }
 
     /// A response: status, lower-cased header names, body text.
-    public struct Response: Sendable {
-        public var status: Int
-        public var headers: [String: String]
-        public var body: String
+    package struct Response: Sendable {
+        package var status: Int
+        package var headers: [String: String]
+        package var body: String
 
         /// The body as a JSON object.
-        public var json: [String: Any] {
+        package var json: [String: Any] {
             ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]) ?? [:]
         }
     }
 
-    public func request(
+    package func request(
         _ method: String,
         _ path: String,
         json: [String: any Sendable]? = nil,
@@ -49,15 +49,15 @@ public struct HTTP: Sendable {
     }
 
     /// A signed-in user.
-    public struct Account: Sendable {
-        public var id: String
-        public var accessToken: String
-        public var refreshToken: String
-        public var sessionId: String
+    package struct Account: Sendable {
+        package var id: String
+        package var accessToken: String
+        package var refreshToken: String
+        package var sessionId: String
     }
 
     /// Registers `username` (email `username@example.com`).
-    public func register(_ username: String, password: String = "correct horse battery") async throws -> Account {
+    package func register(_ username: String, password: String = "correct horse battery") async throws -> Account {
         let response = try await request(
             "POST",
             "/api/v1/auth/register",
@@ -74,7 +74,7 @@ public struct HTTP: Sendable {
     }
 
     /// Creates a group owned by `owner` with `members`; returns its id.
-    public func group(_ owner: Account, members: [Account], title: String = "Group") async throws -> String {
+    package func group(_ owner: Account, members: [Account], title: String = "Group") async throws -> String {
         let response = try await request("POST", "/api/v1/groups", json: ["title": title, "memberIds": members.map(\.id)], token: owner.accessToken)
         guard response.status == 201, let id = response.json["id"] as? String else { throw TestSetupError("group: \(response.body)") }
         return id
@@ -82,7 +82,7 @@ public struct HTTP: Sendable {
 
     /// Sends a message over REST; returns its seq.
     @discardableResult
-    public func send(_ body: String, to conversation: String, as account: Account, clientMessageID: String = UUID().uuidString) async throws -> Int64 {
+    package func send(_ body: String, to conversation: String, as account: Account, clientMessageID: String = UUID().uuidString) async throws -> Int64 {
         let response = try await request(
             "POST",
             "/api/v1/conversations/\(conversation)/messages",
@@ -96,7 +96,7 @@ public struct HTTP: Sendable {
     }
 
     /// Waits for `GET /readyz` to answer 200.
-    public func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
+    package func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
         try await eventually(timeout: timeout, "/readyz to answer 200") { () -> Bool? in
             (try? await request("GET", "/readyz").status) == 200 ? true : nil
         }

@@ -7,20 +7,20 @@ import Synchronization
 
 /// A WebSocket client of the realtime service for tests: frames come in as JSON objects, in order,
 /// and the close code the server sent is kept.
-public final class RealtimeClient: Sendable {
+package final class RealtimeClient: Sendable {
     /// A frame as the server sent it, with its raw text.
-    public struct Frame: Sendable, CustomStringConvertible {
-        public let text: String
-        public var object: [String: Any] {
+    package struct Frame: Sendable, CustomStringConvertible {
+        package let text: String
+        package var object: [String: Any] {
             ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]) ?? [:]
         }
-        public var type: String? { object["type"] as? String }
-        public var stream: String? { object["stream"] as? String }
-        public var seq: Int64? { (object["seq"] as? NSNumber)?.int64Value }
-        public var id: String? { object["id"] as? String }
-        public var code: String? { object["code"] as? String }
-        public var data: [String: Any] { (object["data"] as? [String: Any]) ?? [:] }
-        public var description: String { text }
+        package var type: String? { object["type"] as? String }
+        package var stream: String? { object["stream"] as? String }
+        package var seq: Int64? { (object["seq"] as? NSNumber)?.int64Value }
+        package var id: String? { object["id"] as? String }
+        package var code: String? { object["code"] as? String }
+        package var data: [String: Any] { (object["data"] as? [String: Any]) ?? [:] }
+        package var description: String { text }
     }
 
     private struct State {
@@ -46,7 +46,7 @@ public final class RealtimeClient: Sendable {
     private let task: Task<Void, Never>
 
     /// Connects to `ws://127.0.0.1:port/api/v1/realtime`, with `Authorization: Bearer token` when given.
-    public init(port: Int, token: String?, maxFrameSize: Int = 1 << 20) {
+    package init(port: Int, token: String?, maxFrameSize: Int = 1 << 20) {
         let (outgoingFrames, outgoing) = AsyncStream<String>.makeStream()
         self.outgoing = outgoing
         var configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameSize)
@@ -82,30 +82,30 @@ public final class RealtimeClient: Sendable {
     static let closeMarker = "\u{0}close"
 
     /// Sends a frame given as a JSON object.
-    public func send(_ object: [String: any Sendable]) {
+    package func send(_ object: [String: any Sendable]) {
         outgoing.yield(String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self))
     }
 
     /// Sends raw text.
-    public func send(text: String) {
+    package func send(text: String) {
         outgoing.yield(text)
     }
 
     /// Closes from the client side.
-    public func close() {
+    package func close() {
         outgoing.yield(Self.closeMarker)
     }
 
     /// Every frame received so far.
-    public var frames: [Frame] { box.state.withLock { $0.frames } }
+    package var frames: [Frame] { box.state.withLock { $0.frames } }
 
     /// Whether the server closed (or the connection broke), and with which code.
-    public var closed: Bool { box.state.withLock { $0.closed } }
-    public var closeCode: Int? { box.state.withLock { $0.closeCode } }
+    package var closed: Bool { box.state.withLock { $0.closed } }
+    package var closeCode: Int? { box.state.withLock { $0.closeCode } }
 
     /// Waits for the first frame after the first `skip` frames that matches, and returns it.
     @discardableResult
-    public func next(
+    package func next(
         where predicate: @escaping @Sendable (Frame) -> Bool = { _ in true },
         after skip: Int = 0,
         timeout: Duration = .seconds(10)
@@ -120,18 +120,18 @@ public final class RealtimeClient: Sendable {
 
     /// Waits for a frame of `type`.
     @discardableResult
-    public func next(_ type: String, timeout: Duration = .seconds(10)) async throws -> Frame {
+    package func next(_ type: String, timeout: Duration = .seconds(10)) async throws -> Frame {
         try await next(where: { $0.type == type }, timeout: timeout)
     }
 
     /// Waits for the server to close and returns its close code.
-    public func waitForClose(timeout: Duration = .seconds(15)) async throws -> Int? {
+    package func waitForClose(timeout: Duration = .seconds(15)) async throws -> Int? {
         try await eventually(timeout: timeout, "the connection to close") { self.closed ? true : nil }
         return closeCode
     }
 
     /// Stops the connection task.
-    public func cancel() {
+    package func cancel() {
         outgoing.finish()
         task.cancel()
     }
@@ -154,7 +154,7 @@ public final class RealtimeClient: Sendable {
 
 extension HTTP {
     /// A realtime connection for `account`, past `hello` and an empty `resume`.
-    public func connect(_ account: Account, resume cursors: [String: Int64]? = [:]) async throws -> RealtimeClient {
+    package func connect(_ account: Account, resume cursors: [String: Int64]? = [:]) async throws -> RealtimeClient {
         let client = RealtimeClient(port: port, token: account.accessToken)
         try await client.next("hello")
         if let cursors {
@@ -167,10 +167,10 @@ extension HTTP {
 
 extension RealtimeClient {
     /// The logged events received so far, in order.
-    public var events: [Frame] { frames.filter { $0.seq != nil } }
+    package var events: [Frame] { frames.filter { $0.seq != nil } }
 
     /// The last seq received per stream.
-    public var cursors: [String: Int64] {
+    package var cursors: [String: Int64] {
         var cursors: [String: Int64] = [:]
         for frame in events { if let stream = frame.stream, let seq = frame.seq { cursors[stream] = seq } }
         return cursors

@@ -1,10 +1,10 @@
-import App
+package import App
 import Foundation
 import Logging
 
 /// Runs the whole server — REST and realtime — in this process on a free port of 127.0.0.1, for
 /// tests that need real sockets but in-process control (timings, clocks, shutdown).
-public func withRunningServer<T: Sendable>(
+package func withRunningServer<T: Sendable>(
     _ configuration: AppConfiguration,
     _ body: @Sendable (HTTP, ParleyServer) async throws -> T
 ) async throws -> T {

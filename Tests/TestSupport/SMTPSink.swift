@@ -1,31 +1,31 @@
-import Foundation
+package import Foundation
 import Synchronization
 
 /// A real SMTP server (aiosmtpd, from `Tests/Fixtures/smtp_sink.py`) that keeps every message it accepts.
-public struct SMTPSink: Sendable {
+package struct SMTPSink: Sendable {
     /// One accepted message.
-    public struct Message: Decodable, Sendable {
-        public var from: String
-        public var to: [String]
-        public var subject: String
+    package struct Message: Decodable, Sendable {
+        package var from: String
+        package var to: [String]
+        package var subject: String
         /// The decoded text body.
-        public var text: String
+        package var text: String
         /// The message as received, after SMTP un-stuffing.
-        public var raw: String
+        package var raw: String
         /// Whether it came over TLS.
-        public var tls: Bool
+        package var tls: Bool
         /// Whether the client authenticated.
-        public var auth: Bool
+        package var auth: Bool
     }
 
     /// Credentials the server requires, if any.
-    public var credentials: (user: String, password: String)?
-    public let port: Int
-    public let directory: String
+    package var credentials: (user: String, password: String)?
+    package let port: Int
+    package let directory: String
     let process: ChildProcess
 
     /// An `smtp://` URL for this server, with its credentials.
-    public var url: String {
+    package var url: String {
         if let credentials {
             return "smtp://\(credentials.user):\(credentials.password)@127.0.0.1:\(port)"
         }
@@ -33,10 +33,10 @@ public struct SMTPSink: Sendable {
     }
 
     /// The certificate it presents when started with TLS.
-    public var certificatePath: String { "\(directory)/cert.pem" }
+    package var certificatePath: String { "\(directory)/cert.pem" }
 
     /// Starts a server; `credentials` makes it require AUTH with one of `mechanisms`; `tls` offers STARTTLS with a fresh self-signed certificate for 127.0.0.1 and localhost.
-    public static func start(
+    package static func start(
         credentials: (user: String, password: String)? = nil,
         mechanisms: [String] = ["PLAIN", "LOGIN"],
         tls: Bool = false,
@@ -61,7 +61,7 @@ public struct SMTPSink: Sendable {
     }
 
     /// The messages accepted so far, oldest first.
-    public func messages() throws -> [Message] {
+    package func messages() throws -> [Message] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { $0.hasPrefix("message-") && $0.hasSuffix(".json") }
             .sorted { Int($0.dropFirst(8).dropLast(5)) ?? 0 < Int($1.dropFirst(8).dropLast(5)) ?? 0 }
@@ -69,7 +69,7 @@ public struct SMTPSink: Sendable {
     }
 
     /// Waits until at least `count` messages have arrived.
-    public func waitForMessages(_ count: Int = 1, timeout: Duration = .seconds(15)) async throws -> [Message] {
+    package func waitForMessages(_ count: Int = 1, timeout: Duration = .seconds(15)) async throws -> [Message] {
         try await eventually(timeout: timeout, "\(count) mail(s)") {
             let messages = try messages()
             return messages.count >= count ? messages : nil
@@ -77,7 +77,7 @@ public struct SMTPSink: Sendable {
     }
 
     /// Stops the server and removes its folder.
-    public func stop() async {
+    package func stop() async {
         await process.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -93,18 +93,18 @@ public struct SMTPSink: Sendable {
 }
 
 /// A wall clock that tests move by hand.
-public final class TestClock: Sendable {
+package final class TestClock: Sendable {
     private let current: Mutex<Date>
 
-    public init(_ start: Date = Date()) {
+    package init(_ start: Date = Date()) {
         current = Mutex(start)
     }
 
     /// The current time.
-    public var now: Date { current.withLock { $0 } }
+    package var now: Date { current.withLock { $0 } }
 
     /// Moves the clock forward.
-    public func advance(by interval: TimeInterval) {
+    package func advance(by interval: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(interval) }
     }
 }

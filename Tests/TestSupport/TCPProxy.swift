@@ -3,9 +3,9 @@ import NIOPosix
 import Synchronization
 
 /// A TCP proxy on 127.0.0.1 that a test can cut, to make a real server unreachable on demand.
-public final class TCPProxy: Sendable {
+package final class TCPProxy: Sendable {
     /// The port the proxy listens on.
-    public let port: Int
+    package let port: Int
     private let server: any Channel
     private let state = State()
 
@@ -15,7 +15,7 @@ public final class TCPProxy: Sendable {
     }
 
     /// Starts forwarding connections on a free port to `host:port`.
-    public init(to host: String, port targetPort: Int) async throws {
+    package init(to host: String, port targetPort: Int) async throws {
         let state = state
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -40,7 +40,7 @@ public final class TCPProxy: Sendable {
     }
 
     /// Refuses new connections and closes the open ones, until `restore`.
-    public func cut() async {
+    package func cut() async {
         state.isOpen.store(false, ordering: .relaxed)
         for channel in state.connections.withLock({ all in defer { all = [] }; return all }) {
             try? await channel.close()
@@ -48,12 +48,12 @@ public final class TCPProxy: Sendable {
     }
 
     /// Accepts connections again.
-    public func restore() {
+    package func restore() {
         state.isOpen.store(true, ordering: .relaxed)
     }
 
     /// Stops listening and closes every connection.
-    public func stop() async {
+    package func stop() async {
         await cut()
         try? await server.close()
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import NIOHTTP1
 
 /// The shape of a closed-loop REST load: so many clients, each sending its next request when the
 /// previous one answered, for so long.

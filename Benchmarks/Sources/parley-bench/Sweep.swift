@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `parley-bench sweep`: fan-out steps at rising rates until the p99 latency passes a threshold.
 struct Sweep: AsyncParsableCommand {

@@ -1,14 +1,14 @@
 import Foundation
-import Logging
+package import Logging
 
 /// A plain-text mail to one person.
-public struct MailMessage: Sendable, Equatable {
-    public var to: String
-    public var toName: String?
-    public var subject: String
-    public var text: String
+package struct MailMessage: Sendable, Equatable {
+    package var to: String
+    package var toName: String?
+    package var subject: String
+    package var text: String
 
-    public init(to: String, toName: String?, subject: String, text: String) {
+    package init(to: String, toName: String?, subject: String, text: String) {
         self.to = to
         self.toName = toName
         self.subject = subject
@@ -17,36 +17,36 @@ public struct MailMessage: Sendable, Equatable {
 }
 
 /// Delivers mail.
-public protocol Mailer: Sendable {
+package protocol Mailer: Sendable {
     func send(_ message: MailMessage) async throws
 }
 
 /// Writes each mail to the log instead of sending it — the mode when no SMTP server is configured,
 /// so that on a laptop the reset link can be copied from the server's output.
-public struct LoggingMailer: Mailer {
+package struct LoggingMailer: Mailer {
     let logger: Logger
 
-    public init(logger: Logger) {
+    package init(logger: Logger) {
         self.logger = logger
     }
 
-    public func send(_ message: MailMessage) async throws {
+    package func send(_ message: MailMessage) async throws {
         logger.notice("Mail to \(message.to) not sent (no --smtp-url). Subject: \(message.subject)\n\(message.text)")
     }
 }
 
 /// Sends mail through an SMTP server.
-public struct SMTPMailer: Mailer {
+package struct SMTPMailer: Mailer {
     let client: SMTPClient
     /// The `From` address, `Name <address>` or a bare address.
     let from: String
 
-    public init(client: SMTPClient, from: String) {
+    package init(client: SMTPClient, from: String) {
         self.client = client
         self.from = from
     }
 
-    public func send(_ message: MailMessage) async throws {
+    package func send(_ message: MailMessage) async throws {
         try await client.send(
             from: Self.address(in: from),
             to: [message.to],

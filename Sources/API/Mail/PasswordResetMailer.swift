@@ -1,18 +1,18 @@
 import Auth
-import Foundation
-import Logging
+package import Foundation
+package import Logging
 import Models
 import ServiceLifecycle
-import Store
+package import Store
 
 /// Handles password-reset requests off the request path: the handler only queues the address and
 /// answers 202, so the answer takes the same time whether or not an account has that address.
 ///
 /// For each queued address that belongs to an account, it stores a fresh single-use token (its hash
 /// only) valid for one hour and mails the link `PUBLIC_URL/reset-password?token=…`.
-public final class PasswordResetMailer: Service {
+package final class PasswordResetMailer: Service {
     /// How long a reset link works.
-    public static let tokenLifetime: TimeInterval = 3600
+    package static let tokenLifetime: TimeInterval = 3600
 
     private let store: Store
     private let mailer: any Mailer
@@ -22,7 +22,7 @@ public final class PasswordResetMailer: Service {
     private let queue: AsyncStream<String>
     private let enqueue: AsyncStream<String>.Continuation
 
-    public init(store: Store, mailer: any Mailer, publicURL: String, now: @escaping @Sendable () -> Date, logger: Logger) {
+    package init(store: Store, mailer: any Mailer, publicURL: String, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store
         self.mailer = mailer
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
@@ -32,14 +32,14 @@ public final class PasswordResetMailer: Service {
     }
 
     /// Queues a reset for `email`; returns at once.
-    public func request(email: String) {
+    package func request(email: String) {
         if case .dropped = enqueue.yield(email) {
             logger.warning("Password-reset queue is full; a request was dropped")
         }
     }
 
     /// Works through the queue until shutdown, then finishes what is queued.
-    public func run() async {
+    package func run() async {
         await withGracefulShutdownHandler {
             for await email in queue {
                 await process(email)

@@ -1,26 +1,26 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import NIOSSL
+package import NIOSSL
 
 /// Where and how to deliver mail over SMTP, read from a URL:
 /// `smtp://user:password@host:port` (STARTTLS whenever the server offers it) or
 /// `smtps://…` (TLS from the first byte, port 465 by default).
-public struct SMTPConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    public var username: String?
-    public var password: String?
+package struct SMTPConfiguration: Sendable {
+    package var host: String
+    package var port: Int
+    package var username: String?
+    package var password: String?
     /// TLS from the first byte (`smtps`) rather than upgrading with STARTTLS.
-    public var implicitTLS: Bool
+    package var implicitTLS: Bool
     /// How the server's certificate is checked; the system's trust roots by default.
-    public var tls: TLSConfiguration
+    package var tls: TLSConfiguration
     /// The name this client gives in EHLO.
-    public var clientName: String
+    package var clientName: String
     /// The limit on one whole delivery, connection included.
-    public var timeout: Duration
+    package var timeout: Duration
 
-    public init(url: String, clientName: String = "localhost") throws {
+    package init(url: String, clientName: String = "localhost") throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
             ["smtp", "smtps"].contains(scheme), let host = components.host, !host.isEmpty
         else { throw SMTPError.invalidURL }
@@ -36,14 +36,14 @@ public struct SMTPConfiguration: Sendable {
 }
 
 /// A failed delivery. Its text names the step and the server's reply code, never credentials.
-public enum SMTPError: Error, Equatable, CustomStringConvertible {
+package enum SMTPError: Error, Equatable, CustomStringConvertible {
     case invalidURL
     case unexpectedReply(step: String, code: Int)
     case connectionClosed(step: String)
     case noAuthenticationMechanism
     case timedOut
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidURL: "The SMTP URL must look like smtp://user:password@host:port or smtps://…"
         case .unexpectedReply(let step, let code): "The SMTP server answered \(code) to \(step)."
@@ -56,15 +56,15 @@ public enum SMTPError: Error, Equatable, CustomStringConvertible {
 
 /// A small SMTP client (RFC 5321) over SwiftNIO: EHLO, STARTTLS when offered, AUTH PLAIN or LOGIN
 /// when credentials are given, one message per connection.
-public struct SMTPClient: Sendable {
-    public let configuration: SMTPConfiguration
+package struct SMTPClient: Sendable {
+    package let configuration: SMTPConfiguration
 
-    public init(configuration: SMTPConfiguration) {
+    package init(configuration: SMTPConfiguration) {
         self.configuration = configuration
     }
 
     /// Delivers `message` (a complete RFC 5322 message, headers and body) from `sender` to `recipients`.
-    public func send(from sender: String, to recipients: [String], message: String) async throws {
+    package func send(from sender: String, to recipients: [String], message: String) async throws {
         let timeout = configuration.timeout
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await deliver(from: sender, to: recipients, message: message) }

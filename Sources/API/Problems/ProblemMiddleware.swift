@@ -22,26 +22,25 @@ struct ProblemMiddleware: ServerMiddleware {
         do {
             return try await next(request, body, metadata)
         } catch {
-            let problem = problem(for: error, operationID: operationID)
+            let answer = problem(for: error, operationID: operationID)
             let requestID = RequestInfo.current?.requestID
             return (
-                HTTPResponse(status: .init(code: problem.status), headerFields: ProblemResponse.headerFields(for: problem)),
-                HTTPBody(ProblemResponse.body(for: problem, requestID: requestID))
+                HTTPResponse(status: .init(code: answer.status), headerFields: ProblemResponse.headerFields(for: answer)),
+                HTTPBody(ProblemResponse.body(for: answer, requestID: requestID))
             )
         }
     }
 
-    private func problem(for error: any Error, operationID: String) -> Problem {
-        if let problem = error as? Problem { return problem }
+    private func problem(for error: any Error, operationID: String) -> HTTPProblem {
+        if let answer = HTTPProblem.answering(error) { return answer }
         guard let serverError = error as? ServerError else {
             log(error, cause: "middleware", operationID: operationID)
-            return .internalError
+            return HTTPProblem(.internalError)
         }
+        if let answer = HTTPProblem.answering(serverError.underlyingError) { return answer }
         switch serverError.underlyingError {
-        case let problem as Problem:
-            return problem
         case let decodingError as DecodingError:
-            return Problem(decodingError: decodingError)
+            return HTTPProblem(Problem(decodingError: decodingError))
         default:
             let status = serverError.httpStatus.code
             if (400..<500).contains(status) {
@@ -50,7 +49,7 @@ struct ProblemMiddleware: ServerMiddleware {
                 return ProblemResponse.problem(forStatus: status, detail: serverError.causeDescription)
             }
             log(serverError.underlyingError, cause: serverError.causeDescription, operationID: operationID)
-            return .internalError
+            return HTTPProblem(.internalError)
         }
     }
 

@@ -1,58 +1,94 @@
-import Foundation
-import HTTPTypes
-import Models
+package import Foundation
+package import HTTPTypes
+package import Models
 
-/// Renders a `Problem` as an RFC 9457 `application/problem+json` response: the one shape of every
+/// A problem as REST answers it: with its HTTP status, which its code decides unless a handler
+/// documents another (a wrong current password is 403, where a failed login is 401).
+package struct HTTPProblem: Error, Sendable, Equatable {
+    package var problem: Problem
+    package var status: Int
+
+    package init(_ problem: Problem, status: Int? = nil) {
+        self.problem = problem
+        self.status = status ?? problem.code.httpStatus
+    }
+
+    /// The answer an error stands for, if it is a problem.
+    package static func answering(_ error: any Error) -> HTTPProblem? {
+        switch error {
+        case let answer as HTTPProblem: answer
+        case let problem as Problem: HTTPProblem(problem)
+        default: nil
+        }
+    }
+}
+
+extension ErrorCode {
+    /// The HTTP status of each code: the one table of them.
+    package var httpStatus: Int { Self.httpStatuses[self] ?? 500 }
+
+    private static let httpStatuses: [ErrorCode: Int] = [
+        .badRequest: 400, .validationFailed: 400, .invalidToken: 400, .invalidFrame: 400, .unknownType: 400,
+        .unauthorized: 401, .invalidCredentials: 401, .invalidRefreshToken: 401,
+        .forbidden: 403,
+        .notFound: 404,
+        .methodNotAllowed: 405,
+        .notAcceptable: 406,
+        .usernameTaken: 409, .emailTaken: 409, .groupFull: 409, .ownerMustTransfer: 409, .messageDeleted: 409,
+        .payloadTooLarge: 413,
+        .unsupportedMediaType: 415,
+        .upgradeRequired: 426,
+        .rateLimited: 429,
+        .internalError: 500,
+        .unavailable: 503,
+    ]
+}
+
+/// Renders a problem as an RFC 9457 `application/problem+json` response: the one shape of every
 /// error this server answers, whichever layer refused the request.
-public enum ProblemResponse {
+package enum ProblemResponse {
     /// The media type of every error body.
-    public static let contentType = "application/problem+json"
+    package static let contentType = "application/problem+json"
 
     /// The JSON body, with the request id as `instance`.
-    public static func body(for problem: Problem, requestID: String?) -> Data {
+    package static func body(for answer: HTTPProblem, requestID: String?) -> Data {
+        let problem = answer.problem
         let document = Document(
             type: "urn:parley:problem:\(problem.code.rawValue)",
             title: problem.title,
-            status: problem.status,
+            status: answer.status,
             detail: problem.detail,
             code: problem.code.rawValue,
             instance: requestID,
             errors: problem.fieldErrors.isEmpty
                 ? nil : problem.fieldErrors.map { .init(field: $0.field, code: $0.code.rawValue, detail: $0.detail) }
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(document)) ?? Data(#"{"code":"internal_error","status":500}"#.utf8)
+        return (try? WireJSON.encode(document)) ?? Data(#"{"code":"internal_error","status":500}"#.utf8)
     }
 
-    /// Content type, and the headers some statuses require: `WWW-Authenticate` on 401, `Retry-After` on 429.
-    public static func headerFields(for problem: Problem) -> HTTPFields {
+    /// Content type, and the headers some statuses require: `WWW-Authenticate` on 401, `Retry-After` on 429 and 503.
+    package static func headerFields(for answer: HTTPProblem) -> HTTPFields {
         var fields = HTTPFields()
         fields[.contentType] = contentType
-        if problem.status == 401 { fields[.wwwAuthenticate] = #"Bearer realm="parley""# }
-        if let retryAfter = problem.retryAfter { fields[.retryAfter] = String(retryAfter) }
+        if answer.status == 401 { fields[.wwwAuthenticate] = #"Bearer realm="parley""# }
+        if let retryAfter = answer.problem.retryAfter { fields[.retryAfter] = String(retryAfter) }
         return fields
     }
 
-    /// The code and title that stand for a bare HTTP status, for refusals that carry no problem of their own.
-    public static func problem(forStatus status: Int, detail: String?) -> Problem {
+    /// The problem that stands for a bare HTTP status, for refusals that carry no problem of their own.
+    package static func problem(forStatus status: Int, detail: String?) -> HTTPProblem {
         switch status {
-        case 400: .badRequest(detail ?? "The request cannot be read.")
-        case 401: .unauthorized
-        case 404: .notFound(detail)
-        case 405: Problem(status: 405, code: .methodNotAllowed, title: "Method not allowed", detail: detail)
-        case 406: Problem(status: 406, code: .notAcceptable, title: "Not acceptable", detail: detail)
-        case 413: Problem(status: 413, code: .payloadTooLarge, title: "Content too large", detail: detail)
+        case 400: HTTPProblem(.badRequest(detail ?? "The request cannot be read."))
+        case 401: HTTPProblem(.unauthorized)
+        case 404: HTTPProblem(.notFound(detail))
+        case 405: HTTPProblem(Problem(code: .methodNotAllowed, title: "Method not allowed", detail: detail))
+        case 406: HTTPProblem(Problem(code: .notAcceptable, title: "Not acceptable", detail: detail))
+        case 413: HTTPProblem(Problem(code: .payloadTooLarge, title: "Content too large", detail: detail))
         case 415:
-            Problem(
-                status: 415,
-                code: .unsupportedMediaType,
-                title: "Unsupported media type",
-                detail: "Send the body as application/json."
-            )
-        case 503: Problem(status: 503, code: .unavailable, title: "Service unavailable", detail: detail)
-        case 400..<500: Problem(status: status, code: .badRequest, title: "Bad request", detail: detail)
-        default: .internalError
+            HTTPProblem(Problem(code: .unsupportedMediaType, title: "Unsupported media type", detail: "Send the body as application/json."))
+        case 503: HTTPProblem(Problem(code: .unavailable, title: "Service unavailable", detail: detail))
+        case 400..<500: HTTPProblem(Problem(code: .badRequest, title: "Bad request", detail: detail), status: status)
+        default: HTTPProblem(.internalError)
         }
     }
 

@@ -10,33 +10,33 @@ import Synchronization
 ///
 /// Passwords are first reduced to base64(SHA-256(password)) — 44 bytes — because bcrypt reads at most
 /// 72 bytes and stops at a NUL; without this, two long passwords sharing their first 72 bytes would match.
-public final class PasswordHasher: Service {
+package final class PasswordHasher: Service {
     /// The bcrypt cost (work factor): each step doubles the time of a hash.
-    public let cost: Int
+    package let cost: Int
     private let threadPool: NIOThreadPool
     private let decoyHash = Mutex<String?>(nil)
 
-    public init(cost: Int, threads: Int = System.coreCount) {
+    package init(cost: Int, threads: Int = System.coreCount) {
         self.cost = cost
         self.threadPool = NIOThreadPool(numberOfThreads: max(1, threads))
         threadPool.start()
     }
 
     /// A new salted hash of `password`.
-    public func hash(_ password: String) async throws -> String {
+    package func hash(_ password: String) async throws -> String {
         let cost = UInt8(cost)
         let input = Self.prehash(password)
         return try await threadPool.runIfActive { Bcrypt.hash(input, cost: cost) }
     }
 
     /// Whether `password` matches `hash`.
-    public func verify(_ password: String, against hash: String) async throws -> Bool {
+    package func verify(_ password: String, against hash: String) async throws -> Bool {
         let input = Self.prehash(password)
         return try await threadPool.runIfActive { Bcrypt.verify(input, hash: hash) }
     }
 
     /// Spends the time of a `verify` that fails, so an unknown login answers as slowly as a wrong password.
-    public func verifyDecoy(_ password: String) async throws {
+    package func verifyDecoy(_ password: String) async throws {
         let decoy: String
         if let cached = decoyHash.withLock({ $0 }) {
             decoy = cached
@@ -48,7 +48,7 @@ public final class PasswordHasher: Service {
     }
 
     /// Waits for shutdown, then stops the threads.
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         try await threadPool.shutdownGracefully()
     }

@@ -1,33 +1,33 @@
-import Foundation
+package import Foundation
 import Synchronization
 
 /// Counts events per key in fixed windows and says how long to wait once a key has used its budget.
 ///
 /// Counters live in this process: with several nodes each keeps its own, so the effective budget is
 /// at most the budget times the number of nodes.
-public final class RateLimiter: Sendable {
+package final class RateLimiter: Sendable {
     /// A budget: at most `limit` events per `window` seconds.
-    public struct Rule: Sendable {
-        public var limit: Int
-        public var window: TimeInterval
+    package struct Rule: Sendable {
+        package var limit: Int
+        package var window: TimeInterval
 
-        public init(limit: Int, window: TimeInterval) {
+        package init(limit: Int, window: TimeInterval) {
             self.limit = limit
             self.window = window
         }
     }
 
-    public let rule: Rule
+    package let rule: Rule
     private let now: @Sendable () -> Date
     private let windows = Mutex<[String: (start: Date, count: Int)]>([:])
 
-    public init(_ rule: Rule, now: @escaping @Sendable () -> Date) {
+    package init(_ rule: Rule, now: @escaping @Sendable () -> Date) {
         self.rule = rule
         self.now = now
     }
 
     /// Whole seconds to wait when `key` has no budget left in its window; nil when it has.
-    public func retryAfter(_ key: String) -> Int? {
+    package func retryAfter(_ key: String) -> Int? {
         let now = now()
         return windows.withLock { windows in
             guard let window = windows[key], now.timeIntervalSince(window.start) < rule.window,
@@ -38,7 +38,7 @@ public final class RateLimiter: Sendable {
     }
 
     /// Counts one event against `key`.
-    public func record(_ key: String) {
+    package func record(_ key: String) {
         let now = now()
         windows.withLock { windows in
             if windows.count > 50_000 {
@@ -53,19 +53,19 @@ public final class RateLimiter: Sendable {
     }
 
     /// Forgets `key`'s count, as after a successful login.
-    public func reset(_ key: String) {
+    package func reset(_ key: String) {
         _ = windows.withLock { $0.removeValue(forKey: key) }
     }
 }
 
 /// The budgets that protect logins and password resets.
-public struct RateLimits: Sendable {
+package struct RateLimits: Sendable {
     /// Wrong passwords per account (by login name or email, and for a password change).
-    public var failedLoginsPerAccount = RateLimiter.Rule(limit: 10, window: 15 * 60)
+    package var failedLoginsPerAccount = RateLimiter.Rule(limit: 10, window: 15 * 60)
     /// Wrong passwords per client address, across accounts.
-    public var failedLoginsPerAddress = RateLimiter.Rule(limit: 50, window: 15 * 60)
+    package var failedLoginsPerAddress = RateLimiter.Rule(limit: 50, window: 15 * 60)
     /// Password-reset requests per client address.
-    public var passwordResetsPerAddress = RateLimiter.Rule(limit: 5, window: 60 * 60)
+    package var passwordResetsPerAddress = RateLimiter.Rule(limit: 5, window: 60 * 60)
 
-    public init() {}
+    package init() {}
 }

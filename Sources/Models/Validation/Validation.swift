@@ -1,0 +1,231 @@
+/// Why a field was rejected.
+package struct FieldErrorCode: RawRepresentable, Hashable, Sendable {
+    package let rawValue: String
+    package init(rawValue: String) { self.rawValue = rawValue }
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+
+    package static let required = FieldErrorCode("required")
+    package static let tooShort = FieldErrorCode("too_short")
+    package static let tooLong = FieldErrorCode("too_long")
+    package static let tooSmall = FieldErrorCode("too_small")
+    package static let tooLarge = FieldErrorCode("too_large")
+    package static let invalidFormat = FieldErrorCode("invalid_format")
+    package static let invalidType = FieldErrorCode("invalid_type")
+    package static let notFound = FieldErrorCode("not_found")
+    package static let invalidCharacters = FieldErrorCode("invalid_characters")
+}
+
+/// One rejected field of a request, named as the client sent it.
+package struct FieldError: Sendable, Equatable {
+    package var field: String
+    package var code: FieldErrorCode
+    package var detail: String
+
+    package init(field: String, code: FieldErrorCode, detail: String) {
+        self.field = field
+        self.code = code
+        self.detail = detail
+    }
+}
+
+/// Collects every bad field of a request, so one answer lists them all.
+///
+/// ```swift
+/// var validator = Validator()
+/// let username = validator.check("username", body.username, FieldRules.username)
+/// let bio = validator.check("bio", body.bio, FieldRules.bio)   // optional in, optional out
+/// try validator.finish()                                        // throws validation_failed
+/// ```
+/// `check` returns the normalized value, or the raw one when the rule refused it; `finish` then
+/// throws, so a refused value is never used.
+package struct Validator: Sendable {
+    package private(set) var errors: [FieldError] = []
+
+    package init() {}
+
+    /// Applies `rule` to a field and records its refusal.
+    package mutating func check<Value>(
+        _ field: String,
+        _ raw: Value,
+        _ rule: (Value) -> Result<Value, FieldRuleFailure>
+    ) -> Value {
+        switch rule(raw) {
+        case .success(let value):
+            return value
+        case .failure(let failure):
+            errors.append(FieldError(field: field, code: failure.code, detail: failure.detail))
+            return raw
+        }
+    }
+
+    /// Applies `rule` to an optional field; an absent field passes as absent.
+    package mutating func check<Value>(
+        _ field: String,
+        _ raw: Value?,
+        _ rule: (Value) -> Result<Value, FieldRuleFailure>
+    ) -> Value? {
+        raw.map { check(field, $0, rule) }
+    }
+
+    /// Throws `validation_failed` listing every refused field.
+    package func finish() throws(Problem) {
+        if !errors.isEmpty { throw Problem.validationFailed(errors) }
+    }
+}
+
+/// The reason one field rule rejected a value.
+package struct FieldRuleFailure: Error, Sendable, Equatable {
+    package var code: FieldErrorCode
+    package var detail: String
+
+    package init(_ code: FieldErrorCode, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+}
+
+// MARK: - Field rules
+
+/// The rules for each user-supplied field. Each returns the normalized value or why it was refused.
+package enum FieldRules {
+    /// 3-32 characters of a-z, 0-9, `_` and `.`; upper case is folded to lower case.
+    package static func username(_ raw: String) -> Result<String, FieldRuleFailure> {
+        let value = raw.lowercased()
+        guard value.count >= 3 else { return .failure(.init(.tooShort, "At least 3 characters.")) }
+        guard value.count <= 32 else { return .failure(.init(.tooLong, "At most 32 characters.")) }
+        let allowed = value.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "."
+        }
+        guard allowed else { return .failure(.init(.invalidCharacters, "Use only a-z, 0-9, '_' and '.'.")) }
+        return .success(value)
+    }
+
+    /// A plausible address of at most 254 characters: `local@domain.tld`, no spaces or control characters.
+    package static func email(_ raw: String) -> Result<String, FieldRuleFailure> {
+        let value = raw.trimmingWhitespace()
+        guard !value.isEmpty else { return .failure(.init(.required, "An email address is required.")) }
+        guard value.utf8.count <= 254 else { return .failure(.init(.tooLong, "At most 254 characters.")) }
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        let wellFormed =
+            parts.count == 2
+            && !parts[0].isEmpty && parts[0].utf8.count <= 64
+            && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+            && !parts[1].contains("..")
+            && !value.unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
+        guard wellFormed else { return .failure(.init(.invalidFormat, "Not an email address.")) }
+        return .success(value)
+    }
+
+    /// 8-128 characters (grapheme clusters), kept exactly as typed.
+    package static func newPassword(_ raw: String) -> Result<String, FieldRuleFailure> {
+        guard raw.count >= 8 else { return .failure(.init(.tooShort, "At least 8 characters.")) }
+        guard raw.count <= 128 else { return .failure(.init(.tooLong, "At most 128 characters.")) }
+        return .success(raw)
+    }
+
+    /// 1-64 characters after trimming, no control characters.
+    package static func displayName(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 64, allowEmpty: false)
+    }
+
+    /// Up to 500 characters after trimming; line breaks allowed.
+    package static func bio(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 500, allowEmpty: true, allowNewlines: true)
+    }
+
+    /// Up to 64 characters after trimming; an empty name counts as none.
+    package static func deviceName(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 64, allowEmpty: true)
+    }
+
+    /// Trimmed free text with a length limit and no control characters (but line breaks, where allowed).
+    package static func text(
+        _ raw: String,
+        max: Int,
+        allowEmpty: Bool,
+        allowNewlines: Bool = false
+    ) -> Result<String, FieldRuleFailure> {
+        let value = raw.trimmingWhitespace()
+        if value.isEmpty && !allowEmpty { return .failure(.init(.required, "Must not be empty.")) }
+        guard value.count <= max else { return .failure(.init(.tooLong, "At most \(max) characters.")) }
+        let hasControl = value.unicodeScalars.contains { scalar in
+            let isLineBreak = scalar == "\n" || scalar == "\r"
+            return scalar.properties.generalCategory == .control && !(allowNewlines && isLineBreak)
+        }
+        guard !hasControl else { return .failure(.init(.invalidCharacters, "Control characters are not allowed.")) }
+        return .success(value)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing white space and line breaks.
+    package func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}
+
+// MARK: - Conversations and messages
+
+extension FieldRules {
+    /// 1-4,000 characters after trimming, and at most 32 KiB of UTF-8 (one character may hold any
+    /// number of combining marks); line breaks and tabs allowed, other control characters not.
+    package static func messageBody(_ raw: String) -> Result<String, FieldRuleFailure> {
+        let value = raw.trimmingWhitespace()
+        guard !value.isEmpty else { return .failure(.init(.required, "A message needs some text.")) }
+        guard value.count <= 4000 else { return .failure(.init(.tooLong, "At most 4000 characters.")) }
+        guard value.utf8.count <= 32 * 1024 else { return .failure(.init(.tooLong, "At most 32 KiB of text.")) }
+        let forbidden = value.unicodeScalars.contains { scalar in
+            (scalar.properties.generalCategory == .control && scalar != "\n" && scalar != "\r" && scalar != "\t")
+                || scalar == "\u{E000}" || scalar == "\u{E001}"
+        }
+        guard !forbidden else { return .failure(.init(.invalidCharacters, "Control characters are not allowed.")) }
+        return .success(value)
+    }
+
+    /// The sender's idempotency key: 1-64 characters, no control characters.
+    package static func clientMessageID(_ raw: String) -> Result<String, FieldRuleFailure> {
+        guard !raw.isEmpty else { return .failure(.init(.required, "A client message id is required.")) }
+        guard raw.count <= 64 else { return .failure(.init(.tooLong, "At most 64 characters.")) }
+        guard !raw.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return .failure(.init(.invalidCharacters, "Control characters are not allowed."))
+        }
+        return .success(raw)
+    }
+
+    /// A group title: 1-100 characters after trimming.
+    package static func groupTitle(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 100, allowEmpty: false)
+    }
+
+    /// A group description: up to 1,000 characters; line breaks allowed.
+    package static func groupDescription(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 1000, allowEmpty: true, allowNewlines: true)
+    }
+
+    /// A contact's nickname: up to 64 characters; empty means none.
+    package static func nickname(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 64, allowEmpty: true)
+    }
+
+    /// A search query: 1-200 characters after trimming.
+    package static func searchQuery(_ raw: String) -> Result<String, FieldRuleFailure> {
+        text(raw, max: 200, allowEmpty: false)
+    }
+
+    /// Exactly one emoji: a single grapheme that is drawn as an emoji (flags, skin tones and
+    /// ZWJ sequences included; a bare digit or `#` is not).
+    package static func emoji(_ raw: String) -> Result<String, FieldRuleFailure> {
+        guard raw.count == 1, raw.utf8.count <= 64, let scalars = raw.first?.unicodeScalars, let first = scalars.first else {
+            return .failure(.init(.invalidFormat, "Exactly one emoji."))
+        }
+        let drawnAsEmoji =
+            scalars.contains { $0.properties.isEmojiPresentation }
+            || (first.properties.isEmoji && scalars.contains { $0 == "\u{FE0F}" })
+        guard drawnAsEmoji else { return .failure(.init(.invalidFormat, "Exactly one emoji.")) }
+        return .success(raw)
+    }
+}

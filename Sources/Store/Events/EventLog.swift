@@ -1,0 +1,111 @@
+import Bus
+import Foundation
+package import Models
+import SQLKit
+
+extension Transaction {
+    /// Appends an event to `stream`, at the stream's next sequence number.
+    ///
+    /// Numbers have no gaps: the counter row is locked until the transaction ends, and a rollback
+    /// takes back both the number and the event.
+    @discardableResult
+    func append(to stream: StreamID, _ payload: EventPayload, at now: Date) async throws -> Event {
+        try await append(to: stream, at: now) { _ in payload }
+    }
+
+    /// Appends an event whose payload depends on its own sequence number, such as a message's.
+    ///
+    /// `alongside` gives statements (INSERT, UPDATE or DELETE) to run with the event's insert: on
+    /// PostgreSQL in the same statement, with the NOTIFY that publishes the event at commit, so that
+    /// the stream's counter, locked from here until the transaction ends, is held for as few round
+    /// trips as possible.
+    @discardableResult
+    func append(
+        to stream: StreamID,
+        at now: Date,
+        alongside: (Int64) -> [SQLQueryString] = { _ in [] },
+        payload: (Int64) throws -> EventPayload
+    ) async throws -> Event {
+        let seq = try await sql.raw(
+            """
+            INSERT INTO event_streams (stream, last_seq) VALUES (\(bind: stream.rawValue), 1)
+            ON CONFLICT (stream) DO UPDATE SET last_seq = event_streams.last_seq + 1
+            RETURNING last_seq
+            """
+        ).first().map { try $0.decode(column: "last_seq", as: Int64.self) }
+        guard let seq else { throw StoreError.noRowReturned("event_streams") }
+        let event = Event(stream: stream, seq: seq, ts: now, payload: try payload(seq))
+        let data = String(decoding: try event.payload.json(), as: UTF8.self)
+        let insert = SQLQueryString(
+            """
+            INSERT INTO events (stream, seq, type, data, ts)
+            VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: event.type.rawValue), \(bind: data), \(bind: now))
+            """
+        )
+        let statements = alongside(seq)
+        if let notification = try bus.notification(for: event) {
+            // One round trip for all: the insert, the statements alongside, and the NOTIFY that
+            // PostgreSQL sends at commit.
+            var query = "WITH inserted AS (" + insert + " RETURNING seq)"
+            for (index, statement) in statements.enumerated() {
+                query = query + ", alongside\(unsafeRaw: String(index)) AS (" + statement + ")"
+            }
+            try await sql.raw(
+                query + " SELECT pg_notify(\(bind: notification.channel), \(bind: notification.payload)) FROM inserted"
+            ).run()
+        } else {
+            try await sql.raw(insert).run()
+            for statement in statements { try await sql.raw(statement).run() }
+        }
+        appended(event)
+        return event
+    }
+}
+
+extension Store {
+    /// The events of `stream` after `seq`, oldest first, at most `limit`.
+    package func events(in stream: StreamID, after seq: Int64, limit: Int) async throws -> [Event] {
+        try await read { try await $0.events(in: stream, after: seq, limit: limit) }
+    }
+
+    /// The event of `stream` at `seq`, if the log still has it.
+    package func event(in stream: StreamID, at seq: Int64) async throws -> Event? {
+        try await events(in: stream, after: seq - 1, limit: 1).first { $0.seq == seq }
+    }
+
+    /// The last sequence number of `stream`; 0 when nothing was written to it.
+    package func lastSeq(of stream: StreamID) async throws -> Int64 {
+        try await read { try await $0.lastSeq(of: stream) }
+    }
+}
+
+extension SQLDatabase {
+    func events(in stream: StreamID, after seq: Int64, limit: Int) async throws -> [Event] {
+        try await raw(
+            """
+            SELECT stream, seq, type, data, ts FROM events
+            WHERE stream = \(bind: stream.rawValue) AND seq > \(bind: seq)
+            ORDER BY seq LIMIT \(bind: limit)
+            """
+        ).all().map(Event.init(row:))
+    }
+
+    func lastSeq(of stream: StreamID) async throws -> Int64 {
+        try await raw("SELECT last_seq FROM event_streams WHERE stream = \(bind: stream.rawValue)")
+            .first()?.decode(column: "last_seq", as: Int64.self) ?? 0
+    }
+}
+
+extension Event {
+    init(row: any SQLRow) throws {
+        self.init(
+            stream: StreamID(rawValue: try row.decode(column: "stream", as: String.self)),
+            seq: try row.decode(column: "seq", as: Int64.self),
+            ts: try row.decode(column: "ts", as: Date.self),
+            payload: try EventPayload(
+                type: EventType(rawValue: try row.decode(column: "type", as: String.self)),
+                json: Data(try row.decode(column: "data", as: String.self).utf8)
+            )
+        )
+    }
+}

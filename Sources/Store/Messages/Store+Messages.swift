@@ -1,0 +1,329 @@
+package import Foundation
+package import Models
+import SQLKit
+
+/// Which part of a conversation's history to read.
+package struct HistoryQuery: Sendable {
+    /// Only messages with a smaller seq (older).
+    package var before: Int64?
+    /// Only messages with a greater seq (newer).
+    package var after: Int64?
+    package var limit: Int
+
+    package init(before: Int64?, after: Int64?, limit: Int) {
+        self.before = before
+        self.after = after
+        self.limit = limit
+    }
+}
+
+extension Store {
+    // MARK: - Sending and changing messages
+
+    /// Sends a message; `created` is false when this sender already sent `clientMessageID` here,
+    /// in which case the original comes back unchanged — also under concurrent retries.
+    package func sendMessage(
+        to conversationID: UUID,
+        from senderID: UUID,
+        clientMessageID: String,
+        body: String,
+        replyTo replyToID: UUID?,
+        now: Date
+    ) async throws -> (message: Message, created: Bool) {
+        do {
+            return try await write { transaction in
+                let membership = try await transaction.sql.authorize(senderID, in: conversationID)
+                if membership.kind == .direct, try await transaction.isBlockedByPeer(senderID, in: conversationID) {
+                    throw Problem.forbidden("You cannot send messages to this user.")
+                }
+                if let original = try await transaction.sql.sentMessage(clientMessageID, from: senderID, in: conversationID) {
+                    return (original, false)
+                }
+                if let replyToID {
+                    let target = try await transaction.sql.raw(
+                        "SELECT 1 AS found FROM messages WHERE id = \(bind: replyToID) AND conversation_id = \(bind: conversationID)"
+                    ).first()
+                    guard target != nil else {
+                        throw Problem.invalidField("replyToId", .notFound, "No such message in this conversation.")
+                    }
+                }
+                var message = Message(
+                    id: UUID(),
+                    conversationID: conversationID,
+                    seq: 0,
+                    senderID: senderID,
+                    body: body,
+                    clientMessageID: clientMessageID,
+                    replyToID: replyToID,
+                    createdAt: now,
+                    editedAt: nil,
+                    isDeleted: false
+                )
+                let event = try await transaction.append(
+                    to: .conversation(conversationID),
+                    at: now,
+                    alongside: { seq in
+                        [
+                            """
+                            INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at)
+                            VALUES (\(bind: message.id), \(bind: conversationID), \(bind: seq), \(bind: senderID),
+                                    \(bind: clientMessageID), \(bind: body), \(bind: replyToID), \(bind: now))
+                            """,
+                            """
+                            UPDATE conversations SET last_message_seq = \(bind: seq), activity_at = \(bind: now.microseconds)
+                            WHERE id = \(bind: conversationID)
+                            """,
+                        ]
+                    },
+                    payload: { seq in
+                        message.seq = seq
+                        return .messageCreated(message)
+                    }
+                )
+                message.seq = event.seq
+                return (message, true)
+            }
+        } catch where database.isUniqueViolation(error) {
+            // A retry of this send committed first (the unique index on client message ids decides,
+            // and the rollback took back this attempt's seq): answer with that message.
+            let original = try await database.read { sql in
+                try await sql.sentMessage(clientMessageID, from: senderID, in: conversationID)
+            }
+            guard let original else { throw error }
+            return (original, false)
+        }
+    }
+
+    /// Changes the text of one's own message; sets `editedAt` and appends `message.updated`.
+    package func editMessage(_ id: UUID, by editorID: UUID, body: String, now: Date) async throws -> Message {
+        try await write { transaction in
+            let message = try await transaction.visibleMessage(id, to: editorID).message
+            guard message.senderID == editorID else { throw Problem.forbidden("Only its sender may edit a message.") }
+            guard !message.isDeleted else { throw Problem.messageDeleted }
+            try await transaction.sql.raw("UPDATE messages SET body = \(bind: body), edited_at = \(bind: now) WHERE id = \(bind: id)").run()
+            try await transaction.append(
+                to: .conversation(message.conversationID),
+                .messageUpdated(MessageUpdatedData(id: id, conversationID: message.conversationID, seq: message.seq, body: body, editedAt: now)),
+                at: now
+            )
+            var edited = message
+            edited.body = body
+            edited.editedAt = now
+            edited.reactions = try await transaction.sql.reactionSummaries(for: [id], viewer: editorID)[id] ?? []
+            return edited
+        }
+    }
+
+    /// Deletes a message, leaving a tombstone: by its sender, or in a group by an admin or the owner.
+    package func deleteMessage(_ id: UUID, by actorID: UUID, now: Date) async throws {
+        try await write { transaction in
+            let (message, membership) = try await transaction.visibleMessage(id, to: actorID)
+            guard !message.isDeleted else { throw Problem.notFound("No such message.") }
+            guard message.senderID == actorID || (membership.kind == .group && membership.role >= .admin) else {
+                throw Problem.forbidden("Only its sender or a group admin may delete a message.")
+            }
+            try await transaction.sql.raw("UPDATE messages SET body = NULL, deleted_at = \(bind: now) WHERE id = \(bind: id)").run()
+            try await transaction.sql.raw("DELETE FROM reactions WHERE message_id = \(bind: id)").run()
+            try await transaction.append(
+                to: .conversation(message.conversationID),
+                .messageDeleted(MessageDeletedData(id: id, conversationID: message.conversationID, seq: message.seq, deletedBy: actorID)),
+                at: now
+            )
+        }
+    }
+
+    /// Adds (`add`) or removes the user's `emoji` on a message; repeating either changes nothing
+    /// and logs nothing.
+    package func react(to id: UUID, by userID: UUID, emoji: String, add: Bool, now: Date) async throws {
+        try await write { transaction in
+            let message = try await transaction.visibleMessage(id, to: userID).message
+            let changed: Bool
+            if add {
+                guard !message.isDeleted else { throw Problem.messageDeleted }
+                changed = try await transaction.sql.raw(
+                    """
+                    INSERT INTO reactions (message_id, emoji, user_id, created_at)
+                    VALUES (\(bind: id), \(bind: emoji), \(bind: userID), \(bind: now))
+                    ON CONFLICT (message_id, emoji, user_id) DO NOTHING
+                    RETURNING message_id
+                    """
+                ).first() != nil
+            } else {
+                changed = try await transaction.sql.raw(
+                    """
+                    DELETE FROM reactions WHERE message_id = \(bind: id) AND emoji = \(bind: emoji) AND user_id = \(bind: userID)
+                    RETURNING message_id
+                    """
+                ).first() != nil
+            }
+            guard changed else { return }
+            let reaction = ReactionData(messageID: id, conversationID: message.conversationID, messageSeq: message.seq, userID: userID, emoji: emoji)
+            try await transaction.append(
+                to: .conversation(message.conversationID),
+                add ? .reactionAdded(reaction) : .reactionRemoved(reaction),
+                at: now
+            )
+        }
+    }
+
+    // MARK: - Reading history
+
+    /// A page of history in ascending seq order, with each message's reactions as `viewer` sees them.
+    ///
+    /// Without cursors: the newest `limit` messages. `before`: the newest `limit` older than it.
+    /// `after`: the oldest `limit` newer than it. Three queries whatever the page: the membership,
+    /// the messages (a range of the `(conversation_id, seq)` index) and their reactions.
+    package func history(of conversationID: UUID, viewer: UUID, _ query: HistoryQuery) async throws -> MessagePage {
+        try await database.read { sql in
+            _ = try await sql.authorize(viewer, in: conversationID)
+            var statement = SQLQueryString("SELECT \(unsafeRaw: Message.columns()) FROM messages WHERE conversation_id = \(bind: conversationID)")
+            if let before = query.before { statement = statement + " AND seq < \(bind: before)" }
+            if let after = query.after { statement = statement + " AND seq > \(bind: after)" }
+            let newestFirst = query.after == nil
+            statement = statement + " ORDER BY seq \(unsafeRaw: newestFirst ? "DESC" : "ASC") LIMIT \(bind: query.limit + 1)"
+            let rows = try await sql.raw(statement).all()
+            var messages = try rows.prefix(query.limit).map { try Message(row: $0) }
+            if newestFirst { messages.reverse() }
+            let reactions = try await sql.reactionSummaries(for: messages.map(\.id), viewer: viewer)
+            for index in messages.indices { messages[index].reactions = reactions[messages[index].id] ?? [] }
+            return MessagePage(items: messages, hasMore: rows.count > query.limit)
+        }
+    }
+
+    /// Moves the reader's position forward to `seq` (never back, never past the conversation's end);
+    /// appends `receipt.updated` when it moved.
+    package func markRead(_ conversationID: UUID, by userID: UUID, upTo seq: Int64, now: Date) async throws {
+        try await write { transaction in
+            let membership = try await transaction.sql.authorize(userID, in: conversationID)
+            let lastSeq = try await transaction.sql.raw(
+                "SELECT last_seq FROM event_streams WHERE stream = \(bind: StreamID.conversation(conversationID).rawValue)"
+            ).first()?.decode(column: "last_seq", as: Int64.self) ?? 0
+            let position = min(seq, lastSeq)
+            guard position > membership.lastReadSeq else { return }
+            try await transaction.sql.raw(
+                """
+                UPDATE members SET last_read_seq = \(bind: position)
+                WHERE conversation_id = \(bind: conversationID) AND user_id = \(bind: userID)
+                """
+            ).run()
+            try await transaction.append(
+                to: .conversation(conversationID),
+                .receiptUpdated(ReceiptData(conversationID: conversationID, userID: userID, lastReadSeq: position)),
+                at: now
+            )
+        }
+    }
+
+    /// A conversation's event log after `seq`, for its members, and the stream's last seq.
+    package func conversationEvents(
+        _ conversationID: UUID,
+        viewer: UUID,
+        after seq: Int64,
+        limit: Int
+    ) async throws -> (events: [Event], lastSeq: Int64) {
+        try await database.read { sql in
+            _ = try await sql.authorize(viewer, in: conversationID)
+            let stream = StreamID.conversation(conversationID)
+            let events = try await sql.raw(
+                """
+                SELECT stream, seq, type, data, ts FROM events
+                WHERE stream = \(bind: stream.rawValue) AND seq > \(bind: seq)
+                ORDER BY seq LIMIT \(bind: limit)
+                """
+            ).all().map(Event.init(row:))
+            let lastSeq = try await sql.raw("SELECT last_seq FROM event_streams WHERE stream = \(bind: stream.rawValue)")
+                .first()?.decode(column: "last_seq", as: Int64.self) ?? 0
+            return (events, lastSeq)
+        }
+    }
+}
+
+extension Transaction {
+    /// A message and the viewer's membership of its conversation; 404 when either is missing,
+    /// so that messages of other conversations are indistinguishable from none.
+    func visibleMessage(_ id: UUID, to viewer: UUID) async throws -> (message: Message, membership: Membership) {
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: Message.columns()) FROM messages WHERE id = \(bind: id)").first(),
+            let membership = try await sql.membership(of: viewer, in: try row.decode(column: "conversation_id", as: UUID.self))
+        else { throw Problem.notFound("No such message.") }
+        return (try Message(row: row), membership)
+    }
+
+    /// Whether the other member of a direct conversation has blocked `senderID`.
+    func isBlockedByPeer(_ senderID: UUID, in conversationID: UUID) async throws -> Bool {
+        try await sql.raw(
+            """
+            SELECT 1 AS blocked FROM members m JOIN blocks b ON b.blocker_id = m.user_id
+            WHERE m.conversation_id = \(bind: conversationID) AND m.user_id <> \(bind: senderID) AND b.blocked_id = \(bind: senderID)
+            """
+        ).first() != nil
+    }
+}
+
+extension SQLDatabase {
+    /// The message `senderID` already sent to the conversation with this client message id, with
+    /// its reactions.
+    func sentMessage(_ clientMessageID: String, from senderID: UUID, in conversationID: UUID) async throws -> Message? {
+        guard let row = try await raw(
+            """
+            SELECT \(unsafeRaw: Message.columns()) FROM messages
+            WHERE conversation_id = \(bind: conversationID) AND sender_id = \(bind: senderID)
+                  AND client_message_id = \(bind: clientMessageID)
+            """
+        ).first() else { return nil }
+        var message = try Message(row: row)
+        message.reactions = try await reactionSummaries(for: [message.id], viewer: senderID)[message.id] ?? []
+        return message
+    }
+
+    /// The reactions of `messageIDs` grouped by emoji, in order of first use, in one query.
+    func reactionSummaries(for messageIDs: [UUID], viewer: UUID) async throws -> [UUID: [Reaction]] {
+        guard !messageIDs.isEmpty else { return [:] }
+        let rows = try await raw(
+            """
+            SELECT message_id, emoji, COUNT(*) AS count, MAX(CASE WHEN user_id = \(bind: viewer) THEN 1 ELSE 0 END) AS me,
+                   MIN(created_at) AS first_at
+            FROM reactions WHERE message_id IN (\(binds: messageIDs))
+            GROUP BY message_id, emoji
+            ORDER BY first_at, emoji
+            """
+        ).all()
+        var summaries: [UUID: [Reaction]] = [:]
+        for row in rows {
+            let id = try row.decode(column: "message_id", as: UUID.self)
+            summaries[id, default: []].append(
+                Reaction(
+                    emoji: try row.decode(column: "emoji", as: String.self),
+                    count: Int(try row.decode(column: "count", as: Int64.self)),
+                    me: try row.decode(column: "me", as: Int64.self) == 1
+                )
+            )
+        }
+        return summaries
+    }
+}
+
+extension Message {
+    /// The `messages` columns, optionally qualified by `table` and renamed with `prefix`.
+    static func columns(table: String? = nil, prefix: String = "") -> String {
+        selectList(
+            ["id", "conversation_id", "seq", "sender_id", "client_message_id", "body", "reply_to_id", "created_at", "edited_at", "deleted_at"],
+            table: table,
+            prefix: prefix
+        )
+    }
+
+    init(row: any SQLRow, prefix: String = "") throws {
+        self.init(
+            id: try row.decode(column: prefix + "id", as: UUID.self),
+            conversationID: try row.decode(column: prefix + "conversation_id", as: UUID.self),
+            seq: try row.decode(column: prefix + "seq", as: Int64.self),
+            senderID: try row.decode(column: prefix + "sender_id", as: UUID.self),
+            body: try row.decode(column: prefix + "body", as: String?.self),
+            clientMessageID: try row.decode(column: prefix + "client_message_id", as: String.self),
+            replyToID: try row.decode(column: prefix + "reply_to_id", as: UUID?.self),
+            createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
+            editedAt: try row.decode(column: prefix + "edited_at", as: Date?.self),
+            isDeleted: try row.decode(column: prefix + "deleted_at", as: Date?.self) != nil
+        )
+    }
+}

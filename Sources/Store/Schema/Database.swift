@@ -1,0 +1,75 @@
+import Foundation
+import Models
+package import SQLKit
+
+/// The SQL dialect behind a `Database`, for the few statements that differ between them.
+package enum DatabaseKind: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// Where the Store's queries run: reads on any connection, writes in one transaction each, and
+/// whether the database answers. It knows nothing of what the queries mean.
+///
+/// Two implementations exist, `SQLiteDatabase` and `PostgresDatabase`; everything above this seam
+/// is the same code for both.
+package protocol Database: Sendable {
+    /// The dialect, for the statements that differ.
+    var kind: DatabaseKind { get }
+
+    /// Runs reads outside any transaction.
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// `committed` runs after the commit and before any later write of this process commits (SQLite
+    /// still holds its write lock), so what it hands on follows commit order.
+    func write<T: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> T,
+        committed: @Sendable (T) -> Void
+    ) async throws -> T
+
+    /// Answers when the database answers a trivial query, throws otherwise.
+    func ping() async throws
+
+    /// Whether `error` is the database refusing a duplicate in a unique index.
+    func isUniqueViolation(_ error: any Error) -> Bool
+}
+
+extension Database {
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    package func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await write(body, committed: { _ in })
+    }
+}
+
+extension SQLDatabase {
+    /// Holds a named lock until the transaction ends, so that processes sharing the database take turns.
+    ///
+    /// SQLite needs nothing: its write transactions start `IMMEDIATE` and so already exclude each other.
+    package func lock(_ name: String, kind: DatabaseKind) async throws {
+        guard kind == .postgres else { return }
+        try await raw("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || \(bind: name), 0))").run()
+    }
+}
+
+/// A select list of `columns`, optionally qualified by `table` and renamed with `prefix`
+/// (`u.id AS u_id, …`), for joins that read two tables' rows side by side.
+func selectList(_ columns: [String], table: String?, prefix: String) -> String {
+    columns.map { column in
+        let qualified = table.map { "\($0).\(column)" } ?? column
+        return prefix.isEmpty ? qualified : "\(qualified) AS \(prefix)\(column)"
+    }.joined(separator: ", ")
+}
+
+extension SQLRow {
+    /// Decodes a whole row into `Model`, mapping `snake_case` columns to `camelCase` properties.
+    func model<Model: Decodable>(_ type: Model.Type) throws -> Model {
+        try decode(model: type, keyDecodingStrategy: .convertFromSnakeCase)
+    }
+}
+
+extension String {
+    /// The string, or nil when it is empty: the columns that default to '' mean "none" on the wire.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

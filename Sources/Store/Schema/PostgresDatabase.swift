@@ -1,0 +1,138 @@
+import Foundation
+package import Logging
+import NIOSSL
+import PostgresKit
+package import PostgresNIO
+package import SQLKit
+import ServiceLifecycle
+
+/// A shared PostgreSQL database, reached through a `PostgresClient` connection pool.
+///
+/// As a `Service` it runs the pool.
+package final class PostgresDatabase: Database, Service {
+    package let kind = DatabaseKind.postgres
+    /// The pool; the bus shares it for NOTIFY and LISTEN.
+    package let client: PostgresClient
+
+    /// Prepares a pool for `url` (`postgres://user:password@host:port/database?sslmode=...`).
+    package init(url: String, logger: Logger) throws {
+        var configuration = try Self.configuration(url: url)
+        configuration.options.additionalStartupParameters.append(("application_name", "parley"))
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    package func run() async throws {
+        await client.run()
+    }
+
+    package func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    package func write<T: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> T,
+        committed: @Sendable (T) -> Void
+    ) async throws -> T {
+        try await client.withConnection { connection in
+            let sql = connection.sql(queryLogLevel: nil)
+            try await sql.raw("BEGIN").run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                committed(result)
+                return result
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    package func ping() async throws {
+        _ = try await read { try await $0.raw("SELECT 1 AS one").first() }
+    }
+
+    package func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw
+    }
+
+    /// Reads a `postgres://` or `postgresql://` URL, as libpq does for the parts Parley supports:
+    /// `sslmode` (`disable`, the default, `prefer` or `require`); `host` naming a directory, to connect
+    /// through its Unix socket; `options` of `-c name=value` server settings — `options=-c%20search_path%3Dparley`
+    /// keeps Parley's tables in a schema of their own.
+    static func configuration(url: String) throws -> PostgresClient.Configuration {
+        var configuration = try connection(url: url)
+        if let options = URLComponents(string: url)?.queryItems?.last(where: { $0.name == "options" })?.value {
+            configuration.options.additionalStartupParameters += try serverSettings(in: options)
+        }
+        return configuration
+    }
+
+    /// The `name=value` pairs of a libpq `options` string (`-c name=value`, `-cname=value`, `--name=value`).
+    static func serverSettings(in options: String) throws -> [(String, String)] {
+        var settings: [(String, String)] = []
+        var words = options.split(separator: " ").map(String.init)[...]
+        while let word = words.popFirst() {
+            let setting: String
+            if word == "-c", let next = words.popFirst() {
+                setting = next
+            } else if word.hasPrefix("--") {
+                setting = String(word.dropFirst(2))
+            } else if word.hasPrefix("-c") {
+                setting = String(word.dropFirst(2))
+            } else {
+                throw DatabaseURLError(reason: "unsupported options '\(word)'; use -c name=value")
+            }
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw DatabaseURLError(reason: "options need name=value") }
+            settings.append((parts[0].replacingOccurrences(of: "-", with: "_"), parts[1]))
+        }
+        return settings
+    }
+
+    private static func connection(url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "")
+        else { throw DatabaseURLError(reason: "expected postgres://user:password@host:port/database") }
+        let query = Dictionary(
+            (components.queryItems ?? []).map { ($0.name, $0.value ?? "") },
+            uniquingKeysWith: { _, last in last }
+        )
+        let username = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        let password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        var database = String(components.path.drop(while: { $0 == "/" }))
+        if database.isEmpty { database = username }
+
+        if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
+            let port = components.port ?? 5432
+            return PostgresClient.Configuration(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)",
+                username: username,
+                password: password,
+                database: database
+            )
+        }
+        let tls: PostgresClient.Configuration.TLS
+        switch query["sslmode"] ?? "disable" {
+        case "disable": tls = .disable
+        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        case let other: throw DatabaseURLError(reason: "unsupported sslmode '\(other)'")
+        }
+        return PostgresClient.Configuration(
+            host: components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost",
+            port: components.port ?? 5432,
+            username: username,
+            password: password,
+            database: database,
+            tls: tls
+        )
+    }
+}
+
+/// A `DATABASE_URL` that cannot be used; its text never includes the password.
+package struct DatabaseURLError: Error, CustomStringConvertible {
+    package var reason: String
+    package var description: String { "Invalid database URL: \(reason)" }
+}

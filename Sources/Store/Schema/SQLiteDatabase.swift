@@ -1,0 +1,114 @@
+package import Logging
+import NIOCore
+import NIOPosix
+package import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The embedded database: one SQLite file in WAL mode, with foreign keys enforced.
+///
+/// Writes go through one connection, one transaction at a time (`BEGIN IMMEDIATE`, so other
+/// processes on the same file wait their turn too); reads spread over a few more connections,
+/// which WAL lets run beside the writer. As a `Service` it closes every connection on shutdown.
+package final class SQLiteDatabase: Database, Service {
+    package let kind = DatabaseKind.sqlite
+    /// The database file.
+    package let path: String
+
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let threadPool: NIOThreadPool
+    private let writeLock = AsyncLock()
+    private let nextReader = Atomic<Int>(0)
+    private let isClosed = Mutex(false)
+
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
+        self.path = path
+        self.writer = writer
+        self.readers = readers
+        self.threadPool = threadPool
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
+    package static func open(path: String, readerCount: Int = 3, logger: Logger) async throws -> SQLiteDatabase {
+        // A pool of its own: long CPU work elsewhere (password hashing) must never queue up queries.
+        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        threadPool.start()
+        func connect() async throws -> SQLiteConnection {
+            let connection = try await SQLiteConnection.open(
+                storage: .file(path: path),
+                threadPool: threadPool,
+                logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()
+            )
+            // busy_timeout replaces sqlite-nio's default handler, which would retry forever.
+            for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
+                _ = try await connection.query(pragma)
+            }
+            return connection
+        }
+        let writer = try await connect()
+        _ = try await writer.query("PRAGMA journal_mode = WAL")
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<readerCount { readers.append(try await connect()) }
+        return SQLiteDatabase(path: path, writer: writer, readers: readers, threadPool: threadPool)
+    }
+
+    package func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let index = nextReader.add(1, ordering: .relaxed).newValue % readers.count
+        return try await body(readers[index].sql(queryLogLevel: nil))
+    }
+
+    package func write<T: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> T,
+        committed: @Sendable (T) -> Void
+    ) async throws -> T {
+        try await writeLock.withLock {
+            let sql = writer.sql(queryLogLevel: nil)
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                committed(result)
+                return result
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    package func ping() async throws {
+        _ = try await read { try await $0.raw("SELECT 1 AS one").first() }
+    }
+
+    package func isUniqueViolation(_ error: any Error) -> Bool {
+        guard let error = error as? SQLiteError else { return false }
+        return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
+    }
+
+    /// Waits for graceful shutdown, then closes the connections.
+    package func run() async throws {
+        try? await gracefulShutdown()
+        try await close()
+    }
+
+    /// Closes every connection; later calls do nothing.
+    package func close() async throws {
+        let alreadyClosed = isClosed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !alreadyClosed else { return }
+        // The future-based close runs even when this task is cancelled, as it is when a service group
+        // tears down after an error: a connection must never be left open.
+        await writeLock.withLock {
+            for connection in readers + [writer] {
+                try? await (connection.close() as EventLoopFuture<Void>).get()
+            }
+        }
+        try await threadPool.shutdownGracefully()
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Models
+@testable import Realtime
+import Testing
+
+/// The hub's routing, against connections whose outboxes record what they were given.
+@Suite("Hub routing")
+struct HubTests {
+    static func connection(_ user: UUID) -> Connection {
+        Connection(userID: user, sessionID: UUID(), tokenExpiry: .distantFuture, configuration: RealtimeConfiguration())
+    }
+
+    /// Everything queued for `connection` so far, drained.
+    static func drain(_ connection: Connection) async -> [OutboxItem] {
+        var items: [OutboxItem] = []
+        while connection.outbox.queued > 0, let item = await connection.outbox.next() { items.append(item) }
+        return items
+    }
+
+    static func seqs(_ items: [OutboxItem]) -> [Int64] {
+        items.compactMap { if case .event(let event) = $0 { event.event.seq } else { nil } }
+    }
+
+    @Test("Events reach the connections that follow their stream, and no others")
+    func routesByStream() async throws {
+        let hub = Hub()
+        let group = StreamID.conversation(UUID())
+        let (a, b) = (Self.connection(UUID()), Self.connection(UUID()))
+        #expect(hub.register(a) && hub.register(b))
+        hub.follow(a, [group])
+        hub.route(DeliveryMachineTests.message(1, in: group))
+        #expect(Self.seqs(await Self.drain(a)) == [1])
+        #expect(await Self.drain(b).isEmpty)
+        hub.unfollow(a, [group])
+        hub.route(DeliveryMachineTests.message(2, in: group))
+        #expect(await Self.drain(a).isEmpty)
+    }
+
+    @Test("member.added also reaches the connections of the user it adds, who do not follow the stream yet")
+    func memberAddedReachesTheNewMember() async throws {
+        let hub = Hub()
+        let newcomer = Self.connection(DeliveryMachineTests.me)
+        let bystander = Self.connection(UUID())
+        #expect(hub.register(newcomer) && hub.register(bystander))
+        hub.route(DeliveryMachineTests.added(4))
+        #expect(Self.seqs(await Self.drain(newcomer)) == [4])
+        #expect(await Self.drain(bystander).isEmpty)
+        #expect(!hub.follows(newcomer, DeliveryMachineTests.stream))
+    }
+
+    @Test("Ephemeral frames wait for hello: none reaches a connection before it is greeted")
+    func ephemeralFramesAfterHello() async throws {
+        let hub = Hub()
+        let user = UUID()
+        let connection = Self.connection(user)
+        #expect(hub.register(connection))
+        hub.route(frame: "presence", to: [user])
+        #expect(await Self.drain(connection).isEmpty)
+        connection.greet("hello")
+        hub.route(frame: "presence", to: [user])
+        let frames = await Self.drain(connection).compactMap { if case .frame(let text) = $0 { text } else { nil } }
+        #expect(frames == ["hello", "presence"])
+    }
+
+    @Test("Closing the hub terminates every connection and refuses new ones")
+    func closeAll() async throws {
+        let hub = Hub()
+        let connection = Self.connection(UUID())
+        #expect(hub.register(connection))
+        hub.closeAll(.goingAway)
+        #expect(connection.outbox.termination == .close(.goingAway))
+        #expect(!hub.register(Self.connection(UUID())))
+    }
+}
+
+@Suite("Outbox")
+struct OutboxTests {
+    @Test("Items come out in order; a waiting writer is handed the next one")
+    func order() async throws {
+        let outbox = Outbox(maxItems: 10, maxBytes: 1000)
+        let waiting = Task { await outbox.next() }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(outbox.push(.frame("a")))
+        #expect(outbox.push(.frame("b")))
+        guard case .frame("a")? = await waiting.value, case .frame("b")? = await outbox.next() else {
+            Issue.record("wrong order")
+            return
+        }
+    }
+
+    @Test("Past its item or byte limit the outbox refuses")
+    func limits() {
+        let byItems = Outbox(maxItems: 2, maxBytes: 1000)
+        #expect(byItems.push(.frame("a")) && byItems.push(.frame("b")))
+        #expect(!byItems.push(.frame("c")))
+        let byBytes = Outbox(maxItems: 10, maxBytes: 5)
+        #expect(byBytes.push(.frame("abc")))
+        #expect(!byBytes.push(.frame("def")))
+    }
+
+    @Test("Termination drops what is queued, ends the writer, and the first reason wins")
+    func termination() async {
+        let outbox = Outbox(maxItems: 10, maxBytes: 1000)
+        _ = outbox.push(.frame("a"))
+        outbox.terminate(.close(.slowConsumer))
+        outbox.terminate(.ended)
+        #expect(outbox.termination == .close(.slowConsumer))
+        #expect(await outbox.next() == nil)
+        #expect(outbox.push(.frame("b")))  // accepted and dropped: nobody waits on a closed connection
+        #expect(outbox.queued == 0)
+    }
+}
