@@ -139,7 +139,7 @@ private func assemble(
         Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
     ]
     // Only nodes that deliver events listen to the other nodes.
-    if configuration.role.servesRealtime, let listener = bus.listener(readEvent: store.event(in:at:), logger: logger) {
+    if configuration.role.servesRealtime, let listener = bus.listener(readEvent: store.framedEvent(in:at:), logger: logger) {
         services.append(listener)
     }
     var app = Application(

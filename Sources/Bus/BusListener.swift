@@ -11,7 +11,7 @@ import ServiceLifecycle
 struct BusListener: Service {
     let bus: EventBus
     let client: PostgresClient
-    let readEvent: @Sendable (StreamID, Int64) async throws -> Event?
+    let readEvent: @Sendable (StreamID, Int64) async throws -> FramedEvent?
     let logger: Logger
 
     func run() async throws {

@@ -9,14 +9,14 @@ enum BusWire {
 
     /// What a NOTIFY payload stands for.
     enum Message: Equatable {
-        case event(Event)
+        case event(FramedEvent)
         case reference(StreamID, Int64)
         case signal(Signal)
     }
 
-    static func encode(_ event: Event) throws -> String {
-        let payload = "e|" + (try WireJSON.text(event))
-        return payload.utf8.count <= maxPayload ? payload : "r|\(event.stream.rawValue)|\(event.seq)"
+    static func encode(_ event: FramedEvent) -> String {
+        let payload = "e|" + event.text
+        return payload.utf8.count <= maxPayload ? payload : "r|\(event.event.stream.rawValue)|\(event.event.seq)"
     }
 
     static func encode(_ signal: Signal) throws -> String {
@@ -28,7 +28,7 @@ enum BusWire {
         let body = Data(payload.utf8.dropFirst(2))
         switch payload.prefix(2) {
         case "e|":
-            return (try? WireJSON.decode(Event.self, from: body)).map(Message.event)
+            return (try? FramedEvent(json: String(payload.dropFirst(2)))).map(Message.event)
         case "s|":
             return (try? WireJSON.decode(Signal.self, from: body)).map(Message.signal)
         case "r|":

@@ -7,8 +7,8 @@ import Synchronization
 
 /// One thing the bus carries to a node's subscribers.
 package enum BusItem: Sendable {
-    /// A committed event, delivered once per node in commit order.
-    case event(Event)
+    /// A committed event and its JSON, delivered once per node in commit order.
+    case event(FramedEvent)
     /// An ephemeral signal.
     case signal(Signal)
     /// The node's connection to the bus was lost and is back: events may have been missed, so
@@ -79,15 +79,15 @@ package final class EventBus: Sendable {
 
     /// The NOTIFY that a transaction appending `event` must send with it; nil on an in-process bus,
     /// whose events `committed` hands over instead. Needs `prepare()` first.
-    package func notification(for event: Event) throws -> Notification? {
+    package func notification(for event: FramedEvent) throws -> Notification? {
         guard case .postgres = transport else { return nil }
         guard let channel = channel.withLock({ $0 }) else { throw BusError.notPrepared }
-        return Notification(channel: channel, payload: try BusWire.encode(event))
+        return Notification(channel: channel, payload: BusWire.encode(event))
     }
 
     /// A transaction has committed `events`, in order. Call it before the next transaction of this
     /// node can commit, so subscribers see commits in order.
-    package func committed(_ events: [Event]) {
+    package func committed(_ events: [FramedEvent]) {
         guard case .inProcess = transport else { return }
         deliver(events.map(BusItem.event))
     }
@@ -107,7 +107,7 @@ package final class EventBus: Sendable {
     /// The service that feeds this bus with what every node commits; nil in process, where there
     /// is nothing to listen to. `readEvent` reads an event too large for NOTIFY back from the log.
     package func listener(
-        readEvent: @escaping @Sendable (StreamID, Int64) async throws -> Event?,
+        readEvent: @escaping @Sendable (StreamID, Int64) async throws -> FramedEvent?,
         logger: Logger
     ) -> (any Service)? {
         guard case .postgres(let client) = transport else { return nil }

@@ -2,19 +2,6 @@ import DequeModule
 import Foundation
 import Models
 
-/// An event on its way to connections, with its frame text encoded once and shared by all of them.
-struct FramedEvent: Sendable, Equatable {
-    let event: Event
-    let text: String
-
-    init(_ event: Event) throws {
-        self.event = event
-        self.text = try WireJSON.text(event)
-    }
-
-    static func == (lhs: FramedEvent, rhs: FramedEvent) -> Bool { lhs.event == rhs.event }
-}
-
 /// The rules that decide what one realtime connection receives, as a value that takes inputs and
 /// returns actions — no sockets, no database, no clock. `DeliveryWriter` carries the actions out.
 ///

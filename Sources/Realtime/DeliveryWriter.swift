@@ -64,7 +64,7 @@ struct DeliveryWriter {
             case .unfollow(let stream):
                 context.hub.unfollow(connection, [stream])
             case .read(let stream, let after, let limit):
-                let events = try await context.store.events(in: stream, after: after, limit: limit).map(FramedEvent.init)
+                let events = try await context.store.framedEvents(in: stream, after: after, limit: limit)
                 queue.append(contentsOf: delivery.read(events))
             case .readPositions:
                 let positions = try await context.store.streamPositions(of: connection.userID)

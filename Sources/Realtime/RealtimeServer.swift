@@ -95,11 +95,7 @@ package final class RealtimeServer: Service {
         for await item in bus {
             switch item {
             case .event(let event):
-                do {
-                    context.hub.route(try FramedEvent(event))
-                } catch {
-                    context.logger.error("Could not encode an event", metadata: ["error": "\(error)"])
-                }
+                context.hub.route(event)
             case .signal(let signal):
                 if case .typing(let conversationID, let userID) = signal {
                     guard let frame = try? WireJSON.text(signal) else { continue }
@@ -112,82 +108,5 @@ package final class RealtimeServer: Service {
             }
         }
         presence.finish()
-    }
-
-    /// Tells the contacts and co-members connected here that someone's presence changed.
-    private func announce(_ signals: AsyncStream<Signal>) async {
-        for await signal in signals {
-            guard case .presence(let userID, _, _) = signal else { continue }
-            do {
-                let audience = try await context.store.presenceAudience(of: userID).intersection(context.hub.users)
-                guard !audience.isEmpty else { continue }
-                let frame = try WireJSON.text(signal)
-                context.hub.route(frame: frame, to: audience)
-            } catch {
-                if !Task.isCancelled { context.logger.error("Could not announce a presence change", metadata: ["error": "\(error)"]) }
-            }
-        }
-    }
-
-    // MARK: - Presence
-
-    /// Renews this node's claim on its open connections, so that they count as long as the node lives.
-    private func renewPresence() async {
-        while (try? await Task.sleep(for: context.configuration.presenceRenewInterval)) != nil {
-            let now = context.now()
-            do {
-                try await context.store.presenceRenewed(
-                    node: context.nodeID,
-                    connections: context.hub.connectionIDs,
-                    until: now.addingTimeInterval(context.configuration.presenceLease),
-                    now: now
-                )
-            } catch {
-                if !Task.isCancelled { context.logger.error("Could not renew presence", metadata: ["error": "\(error)"]) }
-            }
-        }
-    }
-
-    /// Turns lapsed claims — closed connections past their grace, nodes that died — into departures.
-    private func sweepPresence() async {
-        while (try? await Task.sleep(for: context.configuration.presenceSweepInterval)) != nil {
-            let now = context.now()
-            do {
-                for userID in try await context.store.presenceExpired(now: now) {
-                    try await context.bus.publish(.presence(userID: userID, status: .offline, lastSeenAt: now))
-                }
-            } catch {
-                if !Task.isCancelled { context.logger.error("Could not expire presence", metadata: ["error": "\(error)"]) }
-            }
-        }
-    }
-}
-
-/// What every connection of a node shares.
-struct RealtimeContext: Sendable {
-    let store: Store
-    let bus: EventBus
-    let authenticator: Authenticator
-    let hub: Hub
-    let configuration: RealtimeConfiguration
-    /// Names this process in the presence table.
-    let nodeID: String
-    let now: @Sendable () -> Date
-    let logger: Logger
-    let typingLimiter = TypingLimiter()
-}
-
-/// At most one typing notice per user and conversation per interval, across this node's connections.
-final class TypingLimiter: Sendable {
-    private let lastSent = Mutex<[String: Date]>([:])
-
-    func allow(user: UUID, conversation: UUID, now: Date, interval: TimeInterval) -> Bool {
-        let key = "\(user):\(conversation)"
-        return lastSent.withLock { lastSent in
-            if let last = lastSent[key], now.timeIntervalSince(last) < interval { return false }
-            if lastSent.count > 10_000 { lastSent = lastSent.filter { now.timeIntervalSince($0.value) < interval } }
-            lastSent[key] = now
-            return true
-        }
     }
 }

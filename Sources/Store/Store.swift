@@ -42,7 +42,7 @@ package struct Store: Sendable {
 /// A transaction's result and the events it appended.
 private struct Committed<Value: Sendable>: Sendable {
     var value: Value
-    var events: [Event]
+    var events: [FramedEvent]
 }
 
 /// One open write transaction of the Store.
@@ -53,7 +53,7 @@ final class Transaction: Sendable {
     let kind: DatabaseKind
     /// Publishes the appended events.
     let bus: EventBus
-    private let log = Mutex<[Event]>([])
+    private let log = Mutex<[FramedEvent]>([])
 
     init(sql: any SQLDatabase, kind: DatabaseKind, bus: EventBus) {
         self.sql = sql
@@ -62,10 +62,10 @@ final class Transaction: Sendable {
     }
 
     /// Records an appended event, for the bus once the transaction commits.
-    func appended(_ event: Event) { log.withLock { $0.append(event) } }
+    func appended(_ event: FramedEvent) { log.withLock { $0.append(event) } }
 
     /// The events appended so far, in order.
-    var appended: [Event] { log.withLock { $0 } }
+    var appended: [FramedEvent] { log.withLock { $0 } }
 
     /// Holds a named lock until the transaction ends, so that processes sharing the database take turns.
     func lock(_ name: String) async throws {

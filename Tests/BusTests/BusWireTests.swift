@@ -12,11 +12,17 @@ struct BusWireTests {
         payload: .memberRemoved(MemberRemovedData(conversationID: UUID(), userID: UUID(), removedBy: UUID(), reason: .left))
     )
 
-    @Test("An event travels as its own JSON and comes back typed")
+    @Test("An event travels as its own JSON and comes back typed, with the same text")
     func eventRoundTrip() throws {
-        let payload = try BusWire.encode(Self.event)
-        #expect(payload.hasPrefix("e|{"))
-        #expect(BusWire.decode(payload) == .event(Self.event))
+        let framed = try FramedEvent(Self.event)
+        #expect(framed.text == (try WireJSON.text(Self.event)))
+        let payload = BusWire.encode(framed)
+        #expect(payload == "e|" + framed.text)
+        guard case .event(let received)? = BusWire.decode(payload) else {
+            Issue.record("not an event")
+            return
+        }
+        #expect(received.event == Self.event && received.text == framed.text)
     }
 
     @Test("An event too large for NOTIFY travels as a reference to the log")
@@ -26,7 +32,7 @@ struct BusWireTests {
             clientMessageID: "c", replyToID: nil, createdAt: Date(), editedAt: nil, isDeleted: false
         )
         let large = Event(stream: .conversation(message.conversationID), seq: 7, ts: Date(), payload: .messageCreated(message))
-        let payload = try BusWire.encode(large)
+        let payload = BusWire.encode(try FramedEvent(large))
         #expect(payload == "r|\(large.stream.rawValue)|7")
         #expect(BusWire.decode(payload) == .reference(large.stream, 7))
     }
@@ -55,15 +61,15 @@ struct BusWireTests {
         let bus = EventBus.inProcess()
         var first = bus.subscribe().makeAsyncIterator()
         var second = bus.subscribe().makeAsyncIterator()
-        #expect(try bus.notification(for: Self.event) == nil)
-        bus.committed([Self.event])
+        #expect(try bus.notification(for: FramedEvent(Self.event)) == nil)
+        bus.committed([try FramedEvent(Self.event)])
         try await bus.publish(.typing(conversationID: UUID(), userID: UUID()))
         for index in 0..<2 {
-            guard case .event(let event)? = index == 0 ? await first.next() : await second.next() else {
+            guard case .event(let framed)? = index == 0 ? await first.next() : await second.next() else {
                 Issue.record("expected the event first")
                 continue
             }
-            #expect(event == Self.event)
+            #expect(framed.event == Self.event)
         }
         guard case .signal? = await first.next() else {
             Issue.record("expected the signal second")

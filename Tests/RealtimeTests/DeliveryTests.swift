@@ -166,14 +166,7 @@ struct BusTests {
 
             // Cut the listening connection, then write while it is down.
             let terminated = try await running.configuration.withStore { store in
-                try await store.database.read { sql in
-                    try await sql.raw(
-                        """
-                        SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
-                        WHERE application_name = 'parley' AND query ILIKE 'LISTEN%' AND query ILIKE \(bind: "%" + (running.configuration.databaseURL?.components(separatedBy: "search_path%3D").last ?? "") + "%")
-                        """
-                    ).all().count
-                }
+                try await Self.terminateListener(store, running.configuration)
             }
             #expect(terminated == 1)
             for n in 0..<5 { try await http.send("while down \(n)", to: group, as: alice) }
@@ -181,6 +174,66 @@ struct BusTests {
             let bodies = client.events.filter { $0.type == "message.created" }.compactMap { $0.data["body"] as? String }
             #expect(bodies == ["before"] + (0..<5).map { "while down \($0)" })
             client.cancel()
+        }
+    }
+
+    @Test(
+        "Membership changes made while a node's LISTEN is down take effect when it fills the gap: the removed hear nothing more, the added follow",
+        .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL")
+    )
+    func membershipChangesDuringAnOutage() async throws {
+        try await withRealtime(.postgres) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let bob = try await http.register("bob")
+            let carol = try await http.register("carol")
+            let group = try await http.group(alice, members: [bob])
+            let removed = try await http.connect(bob)
+            let added = try await http.connect(carol)
+            try await http.send("before", to: group, as: alice)
+            try await removed.next(where: { $0.data["body"] as? String == "before" })
+
+            // Another node, sharing the database, changes the group while this node hears nothing.
+            try await running.configuration.withStore { store in
+                #expect(try await Self.terminateListener(store, running.configuration) == 1)
+                let (groupID, aliceID) = (UUID(uuidString: group)!, UUID(uuidString: alice.id)!)
+                try await store.removeMember(UUID(uuidString: bob.id)!, from: groupID, by: aliceID, now: Date())
+                _ = try await store.addMembers([UUID(uuidString: carol.id)!], to: groupID, by: aliceID, limits: GroupLimits(), now: Date())
+                for n in 0..<3 {
+                    _ = try await store.sendMessage(to: groupID, from: aliceID, clientMessageID: "down-\(n)", body: "while down \(n)", replyTo: nil, now: Date())
+                }
+            }
+            // Once it is back, the next messages show who follows the group.
+            for n in 0..<3 { try await http.send("after \(n)", to: group, as: alice) }
+            try await added.next(where: { $0.data["body"] as? String == "after 2" }, timeout: .seconds(20))
+            let carolBodies = added.events.filter { $0.type == "message.created" }.compactMap { $0.data["body"] as? String }
+            #expect(carolBodies == (0..<3).map { "while down \($0)" } + (0..<3).map { "after \($0)" })
+            #expect(added.events.contains { $0.type == "member.added" && $0.stream == "conversation:\(group)" })
+
+            // A marker in Bob's own stream: everything routed to him before it has arrived.
+            _ = try await http.request("PATCH", "/api/v1/me", json: ["bio": "marker"], token: bob.accessToken)
+            try await removed.next("user.updated", timeout: .seconds(20))
+            // He learns of it from the group's stream or his own, whichever the node reads first.
+            #expect(removed.events.contains { $0.type == "conversation.left" || $0.type == "member.removed" })
+            let bobGroupEvents = removed.events.filter { $0.stream == "conversation:\(group)" }.compactMap(\.type)
+            #expect(bobGroupEvents.allSatisfy { $0 == "message.created" || $0 == "member.removed" }, "\(removed.frames)")
+            #expect(!removed.events.contains { ($0.data["body"] as? String)?.hasPrefix("after") == true })
+            #expect(!removed.events.contains { ($0.data["body"] as? String)?.hasPrefix("while down") == true })
+            removed.cancel()
+            added.cancel()
+        }
+    }
+
+    /// Terminates the server's LISTEN connection; returns how many backends it ended.
+    static func terminateListener(_ store: Store, _ configuration: AppConfiguration) async throws -> Int {
+        let schema = configuration.databaseURL?.components(separatedBy: "search_path%3D").last ?? ""
+        return try await store.database.read { sql in
+            try await sql.raw(
+                """
+                SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+                WHERE application_name = 'parley' AND query ILIKE 'LISTEN%' AND query ILIKE \(bind: "%" + schema + "%")
+                """
+            ).all().count
         }
     }
 }

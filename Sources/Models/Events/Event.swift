@@ -58,7 +58,10 @@ package struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConv
 }
 
 /// A logged event's type and data, typed: the one definition of every event's payload.
-package enum EventPayload: Hashable, Sendable {
+///
+/// `indirect`: each payload lives once on the heap, so an event — and every queue entry, delivery
+/// step and async frame that carries it on its way to thousands of connections — stays a few words.
+package indirect enum EventPayload: Hashable, Sendable {
     case messageCreated(Message)
     case messageUpdated(MessageUpdatedData)
     case messageDeleted(MessageDeletedData)

@@ -36,6 +36,7 @@ extension Transaction {
         guard let seq else { throw StoreError.noRowReturned("event_streams") }
         let event = Event(stream: stream, seq: seq, ts: now, payload: try payload(seq))
         let data = String(decoding: try event.payload.json(), as: UTF8.self)
+        let framed = FramedEvent(event, dataJSON: data)
         let insert = SQLQueryString(
             """
             INSERT INTO events (stream, seq, type, data, ts)
@@ -43,7 +44,7 @@ extension Transaction {
             """
         )
         let statements = alongside(seq)
-        if let notification = try bus.notification(for: event) {
+        if let notification = try bus.notification(for: framed) {
             // One round trip for all: the insert, the statements alongside, and the NOTIFY that
             // PostgreSQL sends at commit.
             var query = "WITH inserted AS (" + insert + " RETURNING seq)"
@@ -57,7 +58,7 @@ extension Transaction {
             try await sql.raw(insert).run()
             for statement in statements { try await sql.raw(statement).run() }
         }
-        appended(event)
+        appended(framed)
         return event
     }
 }
@@ -65,12 +66,17 @@ extension Transaction {
 extension Store {
     /// The events of `stream` after `seq`, oldest first, at most `limit`.
     package func events(in stream: StreamID, after seq: Int64, limit: Int) async throws -> [Event] {
+        try await framedEvents(in: stream, after: seq, limit: limit).map(\.event)
+    }
+
+    /// The events of `stream` after `seq` with their JSON, oldest first, at most `limit`.
+    package func framedEvents(in stream: StreamID, after seq: Int64, limit: Int) async throws -> [FramedEvent] {
         try await read { try await $0.events(in: stream, after: seq, limit: limit) }
     }
 
-    /// The event of `stream` at `seq`, if the log still has it.
-    package func event(in stream: StreamID, at seq: Int64) async throws -> Event? {
-        try await events(in: stream, after: seq - 1, limit: 1).first { $0.seq == seq }
+    /// The event of `stream` at `seq` with its JSON, if the log still has it.
+    package func framedEvent(in stream: StreamID, at seq: Int64) async throws -> FramedEvent? {
+        try await framedEvents(in: stream, after: seq - 1, limit: 1).first { $0.event.seq == seq }
     }
 
     /// The last sequence number of `stream`; 0 when nothing was written to it.
@@ -80,14 +86,14 @@ extension Store {
 }
 
 extension SQLDatabase {
-    func events(in stream: StreamID, after seq: Int64, limit: Int) async throws -> [Event] {
+    func events(in stream: StreamID, after seq: Int64, limit: Int) async throws -> [FramedEvent] {
         try await raw(
             """
             SELECT stream, seq, type, data, ts FROM events
             WHERE stream = \(bind: stream.rawValue) AND seq > \(bind: seq)
             ORDER BY seq LIMIT \(bind: limit)
             """
-        ).all().map(Event.init(row:))
+        ).all().map(FramedEvent.init(row:))
     }
 
     func lastSeq(of stream: StreamID) async throws -> Int64 {
@@ -96,16 +102,16 @@ extension SQLDatabase {
     }
 }
 
-extension Event {
+extension FramedEvent {
+    /// An `events` row, framed around the JSON of its data as stored.
     init(row: any SQLRow) throws {
-        self.init(
+        let data = try row.decode(column: "data", as: String.self)
+        let event = Event(
             stream: StreamID(rawValue: try row.decode(column: "stream", as: String.self)),
             seq: try row.decode(column: "seq", as: Int64.self),
             ts: try row.decode(column: "ts", as: Date.self),
-            payload: try EventPayload(
-                type: EventType(rawValue: try row.decode(column: "type", as: String.self)),
-                json: Data(try row.decode(column: "data", as: String.self).utf8)
-            )
+            payload: try EventPayload(type: EventType(rawValue: try row.decode(column: "type", as: String.self)), json: Data(data.utf8))
         )
+        self.init(event, dataJSON: data)
     }
 }

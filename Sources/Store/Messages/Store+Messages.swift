@@ -224,15 +224,8 @@ extension Store {
         try await database.read { sql in
             _ = try await sql.authorize(viewer, in: conversationID)
             let stream = StreamID.conversation(conversationID)
-            let events = try await sql.raw(
-                """
-                SELECT stream, seq, type, data, ts FROM events
-                WHERE stream = \(bind: stream.rawValue) AND seq > \(bind: seq)
-                ORDER BY seq LIMIT \(bind: limit)
-                """
-            ).all().map(Event.init(row:))
-            let lastSeq = try await sql.raw("SELECT last_seq FROM event_streams WHERE stream = \(bind: stream.rawValue)")
-                .first()?.decode(column: "last_seq", as: Int64.self) ?? 0
+            let events = try await sql.events(in: stream, after: seq, limit: limit).map(\.event)
+            let lastSeq = try await sql.lastSeq(of: stream)
             return (events, lastSeq)
         }
     }

@@ -29,14 +29,16 @@ package protocol Database: Sendable {
         committed: @Sendable (T) -> Void
     ) async throws -> T
 
-    /// Answers when the database answers a trivial query, throws otherwise.
-    func ping() async throws
-
     /// Whether `error` is the database refusing a duplicate in a unique index.
     func isUniqueViolation(_ error: any Error) -> Bool
 }
 
 extension Database {
+    /// Answers when the database answers a trivial query, throws otherwise.
+    package func ping() async throws {
+        _ = try await read { try await $0.raw("SELECT 1 AS one").first() }
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     package func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await write(body, committed: { _ in })
@@ -44,6 +46,24 @@ extension Database {
 }
 
 extension SQLDatabase {
+    /// Runs `body` between `begin` and COMMIT on this connection, or rolls back when it throws.
+    func transaction<T>(
+        begin: String,
+        _ body: (any SQLDatabase) async throws -> T,
+        committed: (T) -> Void
+    ) async throws -> T {
+        try await raw(SQLQueryString(begin)).run()
+        do {
+            let result = try await body(self)
+            try await raw("COMMIT").run()
+            committed(result)
+            return result
+        } catch {
+            try? await raw("ROLLBACK").run()
+            throw error
+        }
+    }
+
     /// Holds a named lock until the transaction ends, so that processes sharing the database take turns.
     ///
     /// SQLite needs nothing: its write transactions start `IMMEDIATE` and so already exclude each other.

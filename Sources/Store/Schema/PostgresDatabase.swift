@@ -37,22 +37,10 @@ package final class PostgresDatabase: Database, Service {
     ) async throws -> T {
         try await client.withConnection { connection in
             let sql = connection.sql(queryLogLevel: nil)
-            try await sql.raw("BEGIN").run()
-            do {
-                let result = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                committed(result)
-                return result
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                throw error
-            }
+            return try await sql.transaction(begin: "BEGIN", body, committed: committed)
         }
     }
 
-    package func ping() async throws {
-        _ = try await read { try await $0.raw("SELECT 1 AS one").first() }
-    }
 
     package func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw

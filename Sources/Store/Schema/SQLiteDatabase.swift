@@ -67,22 +67,10 @@ package final class SQLiteDatabase: Database, Service {
     ) async throws -> T {
         try await writeLock.withLock {
             let sql = writer.sql(queryLogLevel: nil)
-            try await sql.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                committed(result)
-                return result
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                throw error
-            }
+            return try await sql.transaction(begin: "BEGIN IMMEDIATE", body, committed: committed)
         }
     }
 
-    package func ping() async throws {
-        _ = try await read { try await $0.raw("SELECT 1 AS one").first() }
-    }
 
     package func isUniqueViolation(_ error: any Error) -> Bool {
         guard let error = error as? SQLiteError else { return false }

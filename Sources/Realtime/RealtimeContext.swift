@@ -1,0 +1,35 @@
+import Auth
+import Bus
+import Foundation
+import Logging
+import Store
+import Synchronization
+
+/// What every connection of a node shares.
+struct RealtimeContext: Sendable {
+    let store: Store
+    let bus: EventBus
+    let authenticator: Authenticator
+    let hub: Hub
+    let configuration: RealtimeConfiguration
+    /// Names this process in the presence table.
+    let nodeID: String
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let typingLimiter = TypingLimiter()
+}
+
+/// At most one typing notice per user and conversation per interval, across this node's connections.
+final class TypingLimiter: Sendable {
+    private let lastSent = Mutex<[String: Date]>([:])
+
+    func allow(user: UUID, conversation: UUID, now: Date, interval: TimeInterval) -> Bool {
+        let key = "\(user):\(conversation)"
+        return lastSent.withLock { lastSent in
+            if let last = lastSent[key], now.timeIntervalSince(last) < interval { return false }
+            if lastSent.count > 10_000 { lastSent = lastSent.filter { now.timeIntervalSince($0.value) < interval } }
+            lastSent[key] = now
+            return true
+        }
+    }
+}
