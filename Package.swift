@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -91,6 +92,7 @@ let package = Package(
                 "Models",
                 "Store",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,6 +114,7 @@ let package = Package(
                 "Models",
                 "Store",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,7 +145,10 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
+                "API",
                 "App",
+                "Auth",
+                "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -168,6 +174,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "API",
                 "App",
                 "Store",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -200,6 +207,7 @@ let package = Package(
             dependencies: [
                 "API",
                 "App",
+                "Auth",
                 "Models",
                 "Store",
                 "TestSupport",

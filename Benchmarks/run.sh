@@ -61,7 +61,9 @@ start_node() {
   port=$(scripts/free-port)
   mkdir -p "$work/$name"
   # bcrypt cost 4: the scenarios register hundreds of users, and password hashing is not what they measure.
-  env -u DATABASE_URL "$parley" serve --port "$port" --data-dir "$work/$name" --password-cost 4 --log-level warning "$@" \
+  # The connection limits are raised: the connections scenario opens thousands per user and per address.
+  env -u DATABASE_URL "$parley" serve --port "$port" --data-dir "$work/$name" --password-cost 4 --log-level warning \
+    --max-connections-per-user 100000 --max-connections-per-address 100000 --registrations-per-hour 1000000 "$@" \
     >"$work/$name.log" 2>&1 &
   node_pid=$!
   server_pids+=("$node_pid")

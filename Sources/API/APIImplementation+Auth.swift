@@ -17,6 +17,9 @@ extension APIImplementation {
         let deviceName = validator.check("deviceName", body.deviceName, FieldRules.deviceName)
         try validator.finish()
 
+        if let wait = limiters.registrationsPerAddress.take(Limiters.addressKey) { throw Problem.rateLimited(retryAfter: wait) }
+        // A taken name or address is refused before any hashing is spent on it.
+        try await store.checkAvailable(username: username, email: email)
         let account = NewAccount(
             username: username,
             email: email,
@@ -43,14 +46,13 @@ extension APIImplementation {
         try validator.finish()
 
         let credentials = try await store.credentials(forLogin: body.login)
-        // Failures count against the account (or, for an unknown login, the login as typed) and the address.
-        let accountKey = credentials.map { $0.userID.lowercased } ?? body.login.lowercased()
-        let addressKey = Limiters.addressKey
-        if let wait = [
-            limiters.failedLoginsPerAccount.retryAfter(accountKey),
-            limiters.failedLoginsPerAddress.retryAfter(addressKey),
-        ].compactMap({ $0 }).max() {
-            throw Problem.rateLimited(retryAfter: wait)
+        // Attempts count against the account (or, for an unknown login, the login as typed) before hashing.
+        let accountKey = credentials.map { $0.userID.lowercased } ?? "login:" + body.login.lowercased()
+        do {
+            try limiters.takeLoginAttempt(account: accountKey)
+        } catch {
+            security("login_rate_limited", "Sign-in attempts over the limit were refused", user: credentials?.userID)
+            throw error
         }
         let verified: Bool
         if let credentials {
@@ -59,12 +61,8 @@ extension APIImplementation {
             try await passwords.verifyDecoy(body.password)
             verified = false
         }
-        guard verified, let credentials else {
-            limiters.failedLoginsPerAccount.record(accountKey)
-            limiters.failedLoginsPerAddress.record(addressKey)
-            throw Problem.invalidCredentials
-        }
-        limiters.failedLoginsPerAccount.reset(accountKey)
+        guard verified, let credentials else { throw Problem.invalidCredentials }
+        limiters.loginSucceeded(account: accountKey)
 
         let refresh = SecretToken.generate(prefix: "rt_")
         let now = now()
@@ -80,33 +78,31 @@ extension APIImplementation {
 
     func refreshTokens(_ input: Operations.RefreshTokens.Input) async throws -> Operations.RefreshTokens.Output {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
-        let successor = SecretToken.generate(prefix: "rt_")
+        let successor = try tokens.successor(ofRefreshToken: body.refreshToken)
         let now = now()
         let outcome = try await store.rotateRefreshToken(
             presentedHash: SecretToken.hash(body.refreshToken),
-            successor: RefreshTokenRecord(hash: successor.hash, expiresAt: now.addingTimeInterval(Self.refreshTokenLifetime)),
+            successor: RefreshTokenRecord(hash: SecretToken.hash(successor), expiresAt: now.addingTimeInterval(Self.refreshTokenLifetime)),
             now: now
         )
+        let (sessionID, userID, issuedAt): (UUID, UUID, Date)
         switch outcome {
-        case .rotated(let sessionID, let userID):
-            let accessToken = try await tokens.issue(userID: userID, sessionID: sessionID, now: now)
-            return .ok(
-                .init(
-                    body: .json(
-                        .init(
-                            accessToken: accessToken,
-                            refreshToken: successor.token,
-                            expiresIn: Int(tokens.lifetime)
-                        )
-                    )
-                )
-            )
+        case .rotated(let session, let user):
+            (sessionID, userID, issuedAt) = (session, user, now)
+        case .retried(let session, let user, let rotatedAt):
+            // The same pair as the first answer: the successor is derived, and the access token signed
+            // deterministically from the same claims.
+            (sessionID, userID, issuedAt) = (session, user, rotatedAt)
         case .reused(let sessionID):
             authenticator.sessionEnded(sessionID)
+            security("refresh_token_reuse", "A spent refresh token was presented again; its session is revoked", session: sessionID)
             throw Problem.invalidRefreshToken
         case .invalid:
             throw Problem.invalidRefreshToken
         }
+        let accessToken = try await tokens.issue(userID: userID, sessionID: sessionID, now: issuedAt)
+        let expiresIn = Int(issuedAt.addingTimeInterval(tokens.lifetime).timeIntervalSince(now).rounded(.down))
+        return .ok(.init(body: .json(.init(accessToken: accessToken, refreshToken: successor, expiresIn: expiresIn))))
     }
 
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
@@ -141,14 +137,17 @@ extension APIImplementation {
         try validator.finish()
 
         let accountKey = identity.userID.lowercased
-        if let wait = limiters.failedLoginsPerAccount.retryAfter(accountKey) {
-            throw Problem.rateLimited(retryAfter: wait)
+        do {
+            try limiters.takeLoginAttempt(account: accountKey)
+        } catch {
+            security("login_rate_limited", "Password checks over the limit were refused", user: identity.userID)
+            throw error
         }
         guard let currentHash = try await store.passwordHash(of: identity.userID) else { throw Problem.unauthorized }
         guard try await passwords.verify(body.currentPassword, against: currentHash) else {
-            limiters.failedLoginsPerAccount.record(accountKey)
             throw HTTPProblem(.wrongCurrentPassword, status: 403)
         }
+        limiters.loginSucceeded(account: accountKey)
         let revoked = try await store.changePassword(
             userID: identity.userID,
             newHash: try await passwords.hash(newPassword),
@@ -156,6 +155,7 @@ extension APIImplementation {
             now: now()
         )
         revoked.forEach(authenticator.sessionEnded)
+        security("password_changed", "The password was changed; other sessions are revoked", user: identity.userID)
         return .noContent(.init())
     }
 
@@ -190,10 +190,11 @@ extension APIImplementation {
             throw Problem.invalidResetToken
         }
         let newHash = try await passwords.hash(newPassword)
-        guard let revoked = try await store.resetPassword(tokenHash: tokenHash, newHash: newHash, now: now()) else {
+        guard let (userID, revoked) = try await store.resetPassword(tokenHash: tokenHash, newHash: newHash, now: now()) else {
             throw Problem.invalidResetToken
         }
         revoked.forEach(authenticator.sessionEnded)
+        security("password_reset", "The password was reset with a mailed link; every session is revoked", user: userID)
         return .noContent(.init())
     }
 

@@ -17,7 +17,7 @@ extension APIImplementation {
         let identity = try identity()
         guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
         let otherID = try Parameters.id(body.userId, field: "userId")
-        let (conversation, created) = try await store.openDirectConversation(from: identity.userID, with: otherID, now: now())
+        let (conversation, created) = try await store.openDirectConversation(from: identity.userID, with: otherID, limits: membershipLimits, now: now())
         return created ? .created(.init(body: .json(conversation))) : .ok(.init(body: .json(conversation)))
     }
 
@@ -33,7 +33,7 @@ extension APIImplementation {
             title: title,
             description: description ?? "",
             memberIDs: try Parameters.ids(body.memberIds ?? [], field: "memberIds"),
-            limits: groupLimits,
+            limits: membershipLimits,
             now: now()
         )
         return .created(.init(body: .json(group)))
@@ -81,7 +81,7 @@ extension APIImplementation {
             try Parameters.ids(body.userIds, field: "userIds"),
             to: id,
             by: identity.userID,
-            limits: groupLimits,
+            limits: membershipLimits,
             now: now()
         )
         return .ok(.init(body: .json(.init(items: members))))

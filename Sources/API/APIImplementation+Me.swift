@@ -23,3 +23,23 @@ extension APIImplementation {
         return .ok(.init(body: .json(user)))
     }
 }
+
+extension APIImplementation {
+    func getPreferences(_ input: Operations.GetPreferences.Input) async throws -> Operations.GetPreferences.Output {
+        guard let preferences = try await store.preferences(of: try identity().userID) else { throw Problem.unauthorized }
+        return .ok(.init(body: .json(preferences)))
+    }
+
+    func updatePreferences(_ input: Operations.UpdatePreferences.Input) async throws -> Operations.UpdatePreferences.Output {
+        let identity = try identity()
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
+        let update = PreferencesUpdate(
+            groupAdds: body.privacy?.groupAdds.map { PrivacyPreferences.GroupAdds(rawValue: $0.rawValue) ?? .everyone },
+            showLastSeen: body.privacy?.showLastSeen
+        )
+        guard let preferences = try await store.updatePreferences(of: identity.userID, update, now: now()) else {
+            throw Problem.unauthorized
+        }
+        return .ok(.init(body: .json(preferences)))
+    }
+}

@@ -5,18 +5,18 @@ import Auth
 
 extension APIImplementation {
     func searchUsers(_ input: Operations.SearchUsers.Input) async throws -> Operations.SearchUsers.Output {
-        _ = try identity()
+        let identity = try identity()
         var validator = Validator()
         let query = validator.check("q", input.query.q, FieldRules.searchQuery)
         try validator.finish()
         let limit = try Parameters.limit(input.query.limit, fallback: 20, max: 100)
-        let page = try await store.searchUsers(query, limit: limit, cursor: input.query.cursor)
+        let page = try await store.searchUsers(query, viewer: identity.userID, limit: limit, cursor: input.query.cursor)
         return .ok(.init(body: .json(.init(items: page.items, nextCursor: page.nextCursor))))
     }
 
     func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output {
-        _ = try identity()
-        guard let user = try await store.publicUser(id: try Parameters.pathID(input.path.userId, "user")) else {
+        let identity = try identity()
+        guard let user = try await store.publicUser(id: try Parameters.pathID(input.path.userId, "user"), viewer: identity.userID) else {
             throw Problem.notFound("No such user.")
         }
         return .ok(.init(body: .json(user)))

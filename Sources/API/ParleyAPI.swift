@@ -22,7 +22,7 @@ package struct ParleyAPI: Sendable {
         passwordHasher: PasswordHasher,
         passwordResets: PasswordResetMailer,
         limits: RateLimits,
-        groupLimits: GroupLimits,
+        membershipLimits: MembershipLimits,
         now: @escaping @Sendable () -> Date,
         logger: Logger
     ) {
@@ -32,8 +32,9 @@ package struct ParleyAPI: Sendable {
             passwords: passwordHasher,
             passwordResets: passwordResets,
             limiters: Limiters(limits, now: now),
-            groupLimits: groupLimits,
-            now: now
+            membershipLimits: membershipLimits,
+            now: now,
+            logger: logger
         )
         self.logger = logger
     }
@@ -61,30 +62,71 @@ struct APIImplementation: APIProtocol {
     let passwords: PasswordHasher
     let passwordResets: PasswordResetMailer
     let limiters: Limiters
-    let groupLimits: GroupLimits
+    let membershipLimits: MembershipLimits
     let now: @Sendable () -> Date
+    let logger: Logger
 
     var tokens: AccessTokens { authenticator.tokens }
 
-    /// The identity the authentication middleware bound; every non-package operation has one.
+    /// The identity the authentication middleware bound; every non-public operation has one.
     func identity() throws -> Identity {
         guard let identity = Identity.current else { throw Problem.unauthorized }
         return identity
     }
+
+    /// Logs a security event as such — `security.event` names it — with whom it concerns and the
+    /// client's address and request id; never a password, a token or a link.
+    func security(_ event: String, _ message: String, user: UUID? = nil, session: UUID? = nil) {
+        var metadata: Logger.Metadata = [
+            "security.event": "\(event)",
+            "client.address": "\(RequestInfo.current?.clientAddress?.description ?? "-")",
+            "request.id": "\(RequestInfo.current?.requestID ?? "-")",
+        ]
+        if let user { metadata["user.id"] = "\(user.lowercased)" }
+        if let session { metadata["session.id"] = "\(session.lowercased)" }
+        logger.notice("\(message)", metadata: metadata)
+    }
 }
 
-/// The rate limiters of the API, built from `RateLimits`.
+/// The rate limiters of the API, built from `RateLimits`, and the rules that combine them.
 struct Limiters: Sendable {
-    let failedLoginsPerAccount: RateLimiter
-    let failedLoginsPerAddress: RateLimiter
+    let loginsPerAccountAndAddress: RateLimiter
+    let loginsPerAccount: RateLimiter
+    let loginsPerAddress: RateLimiter
+    let registrationsPerAddress: RateLimiter
     let passwordResetsPerAddress: RateLimiter
 
     init(_ limits: RateLimits, now: @escaping @Sendable () -> Date) {
-        failedLoginsPerAccount = RateLimiter(limits.failedLoginsPerAccount, now: now)
-        failedLoginsPerAddress = RateLimiter(limits.failedLoginsPerAddress, now: now)
+        loginsPerAccountAndAddress = RateLimiter(limits.loginsPerAccountAndAddress, now: now)
+        loginsPerAccount = RateLimiter(limits.loginsPerAccount, now: now)
+        loginsPerAddress = RateLimiter(limits.loginsPerAddress, now: now)
+        registrationsPerAddress = RateLimiter(limits.registrationsPerAddress, now: now)
         passwordResetsPerAddress = RateLimiter(limits.passwordResetsPerAddress, now: now)
     }
 
-    /// The key of the caller's address; requests with no known address share one budget.
-    static var addressKey: String { RequestInfo.current?.clientAddress ?? "unknown" }
+    /// The key of the caller's address (an IPv6 client's /64); requests with no known address share one budget.
+    static var addressKey: String { RequestInfo.current?.clientAddress?.limitKey ?? "unknown" }
+
+    /// Counts a password attempt on `account` from the caller's address against all three login
+    /// budgets before the password is checked, or refuses it with 429 (counting nothing).
+    func takeLoginAttempt(account: String) throws(Problem) {
+        let address = Self.addressKey
+        let taken: [(RateLimiter, String)] = [
+            (loginsPerAccountAndAddress, account + "|" + address), (loginsPerAccount, account), (loginsPerAddress, address),
+        ]
+        for (index, (limiter, key)) in taken.enumerated() {
+            if let wait = limiter.take(key) {
+                for (earlier, earlierKey) in taken.prefix(index) { earlier.giveBack(earlierKey) }
+                throw Problem.rateLimited(retryAfter: wait)
+            }
+        }
+    }
+
+    /// The attempt proved the password: it no longer counts, nor do the earlier ones from this address.
+    func loginSucceeded(account: String) {
+        let address = Self.addressKey
+        loginsPerAccountAndAddress.reset(account + "|" + address)
+        loginsPerAccount.giveBack(account)
+        loginsPerAddress.giveBack(address)
+    }
 }

@@ -1,5 +1,6 @@
 package import API
-import Auth
+package import Auth
+package import Store
 package import Realtime
 package import Foundation
 import Logging
@@ -34,24 +35,39 @@ package struct AppConfiguration: Sendable {
     package var mailFrom = "Parley <parley@localhost>"
     /// The base of links in mail; `http://HOST:PORT` when unset.
     package var publicURL: String?
+    /// How long sessions live: idle, in all, and how soon a retried refresh is recognized.
+    package var sessions = SessionPolicy()
     /// How long access tokens live; 15 minutes, shorter only in tests.
     package var accessTokenLifetime = AccessTokens.defaultLifetime
     /// The bcrypt cost of new password hashes.
     package var passwordCost = 12
+    /// Threads that hash passwords; by default one fewer than the cores, so the event loops keep one.
+    package var passwordHashingThreads = PasswordHasher.defaultThreads
+    /// Password hashes that may wait for a thread; more are refused with 503 and `Retry-After`.
+    package var passwordHashesWaiting = 16
+    /// Reverse proxies whose `X-Forwarded-For` and `Forwarded` headers name the client.
+    package var trustedProxies: [CIDR] = []
     /// Budgets for logins and password resets.
     package var limits = RateLimits()
     /// Limits and timings of the realtime service.
     package var realtime = RealtimeConfiguration()
     /// Members of one group, owner included.
     package var maxGroupMembers = 1000
+    /// Conversations one user may belong to.
+    package var maxConversationsPerUser = 10_000
     /// The largest request body accepted, in bytes.
     package var maxBodySize = 64 * 1024
+    /// How long a connection may go without sending a complete request head (idle keep-alive
+    /// connections and slow headers alike) before it is closed.
+    package var httpIdleTimeout: Duration = .seconds(30)
+    /// How long a request body may take to arrive; slower is answered 408.
+    package var bodyReadTimeout: Duration = .seconds(30)
     /// The wall clock; tests move it.
     package var now: @Sendable () -> Date = { Date() }
 
     package init() {}
 
-    /// The package base URL, defaulted from the listen address.
+    /// The public base URL, defaulted from the listen address.
     package var effectivePublicURL: String {
         if let publicURL, !publicURL.isEmpty { return publicURL }
         let host = host.contains(":") ? "[\(host)]" : host

@@ -72,10 +72,14 @@ private func assemble(
 ) async throws -> (application: some ApplicationProtocol, realtime: RealtimeServer?) {
     let database = try await openDatabase(configuration, logger: logger)
     let bus = makeBus(for: database)
-    let store = Store(database: database, bus: bus)
+    let store = Store(database: database, bus: bus, sessions: configuration.sessions)
     let tokens = AccessTokens(store: store, lifetime: configuration.accessTokenLifetime, logger: logger)
     let authenticator = Authenticator(tokens: tokens, store: store, now: configuration.now)
-    let passwordHasher = PasswordHasher(cost: configuration.passwordCost)
+    let passwordHasher = PasswordHasher(
+        cost: configuration.passwordCost,
+        threads: configuration.passwordHashingThreads,
+        maxWaiting: configuration.passwordHashesWaiting
+    )
     let passwordResets = PasswordResetMailer(
         store: store,
         mailer: try makeMailer(configuration, logger: logger),
@@ -85,8 +89,8 @@ private func assemble(
     )
 
     let router = Router(context: AppRequestContext.self)
-    router.middlewares.add(RequestMiddleware())
-    router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodySize))
+    router.middlewares.add(RequestMiddleware(proxies: TrustedProxies(configuration.trustedProxies)))
+    router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodySize, timeout: configuration.bodyReadTimeout))
     HealthAndSpecRoutes(database: database, tokens: tokens).register(on: router)
     if configuration.role.servesREST {
         try ParleyAPI(
@@ -95,7 +99,10 @@ private func assemble(
             passwordHasher: passwordHasher,
             passwordResets: passwordResets,
             limits: configuration.limits,
-            groupLimits: GroupLimits(maxMembers: configuration.maxGroupMembers),
+            membershipLimits: MembershipLimits(
+                maxMembers: configuration.maxGroupMembers,
+                maxConversationsPerUser: configuration.maxConversationsPerUser
+            ),
             now: configuration.now,
             logger: logger
         ).registerRoutes(on: router)
@@ -103,13 +110,18 @@ private func assemble(
 
     let (databaseReady, databaseMigrated) = AsyncStream<Void>.makeStream()
     var realtime: RealtimeServer?
-    var server = HTTPServerBuilder.http1()
+    // The idle timeout closes a connection that sends no complete request head for that long:
+    // keep-alive connections left open, and slowloris clients that dribble a header.
+    let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.httpIdleTimeout))
+    var server = HTTPServerBuilder.http1(configuration: http1)
     if configuration.role.servesRealtime {
+        var realtimeConfiguration = configuration.realtime
+        realtimeConfiguration.trustedProxies = TrustedProxies(configuration.trustedProxies)
         let service = RealtimeServer(
             store: store,
             bus: bus,
             authenticator: authenticator,
-            configuration: configuration.realtime,
+            configuration: realtimeConfiguration,
             databaseReady: databaseReady,
             now: configuration.now,
             logger: logger
@@ -119,7 +131,7 @@ private func assemble(
         server = .http1WebSocketUpgrade(
             webSocketRouter: webSocketRouter,
             configuration: .init(
-                http1: .init(),
+                http1: http1,
                 ws: .init(
                     maxFrameSize: configuration.realtime.maxFrameSize,
                     autoPing: .enabled(timePeriod: configuration.realtime.pingInterval),
@@ -185,13 +197,34 @@ func makeMailer(_ configuration: AppConfiguration, logger: Logger) throws -> any
 
 /// Applies pending migrations to the configured database and reports the versions.
 package func migrateDatabase(_ configuration: AppConfiguration, logger: Logger) async throws -> (applied: [Int], current: Int) {
+    try await withMigratedStore(configuration, logger: logger) { store, applied in
+        (applied, try await Migrator.appliedVersions(store.database).last ?? 0)
+    }
+}
+
+/// Adds a new token-signing key, which signs from then on (on every node within a minute); the
+/// older keys keep verifying the tokens they signed. Returns the new key's id.
+package func rotateSigningKey(_ configuration: AppConfiguration, logger: Logger) async throws -> String {
+    try await withMigratedStore(configuration, logger: logger) { store, _ in
+        let key = AccessTokens.makeKey()
+        try await store.addSigningKey(key)
+        return key.kid
+    }
+}
+
+/// Runs `body` with a store on the configured database, migrated, for one-off commands.
+private func withMigratedStore<T: Sendable>(
+    _ configuration: AppConfiguration,
+    logger: Logger,
+    _ body: @escaping @Sendable (Store, [Int]) async throws -> T
+) async throws -> T {
     let database = try await openDatabase(configuration, logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await database.run() }
         defer { group.cancelAll() }
         let applied = try await Migrator.migrate(database, logger: logger)
-        let current = try await Migrator.appliedVersions(database).last ?? 0
+        let result = try await body(Store(database: database, bus: makeBus(for: database)), applied)
         if let sqlite = database as? SQLiteDatabase { try await sqlite.close() }
-        return (applied, current)
+        return result
     }
 }

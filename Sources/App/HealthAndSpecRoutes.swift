@@ -7,7 +7,7 @@ import Store
 import NIOFoundationEssentialsCompat
 import Logging
 
-/// The routes outside `/api/v1`: health, readiness, the specs and the package signing keys.
+/// The routes outside `/api/v1`: health, readiness, the specs and the public signing keys.
 struct HealthAndSpecRoutes: Sendable {
     let database: any Database
     let tokens: AccessTokens

@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 import Store
 
-/// Once an hour deletes expired tokens, dead sessions, and logged events older than the retention.
+/// Once an hour deletes expired tokens, dead sessions, logged events older than the retention, and
+/// signing keys replaced more than a day ago.
 struct Janitor: Service {
     static let interval: Duration = .seconds(3600)
 
@@ -25,6 +26,7 @@ struct Janitor: Service {
             let now = now()
             let report = try await store.pruneExpired(now: now)
             let events = try await store.pruneEvents(olderThan: now.addingTimeInterval(-eventRetention))
+            let keys = try await store.pruneSigningKeys(replacedBefore: now.addingTimeInterval(-24 * 3600))
             logger.debug(
                 "Pruned expired rows",
                 metadata: [
@@ -32,6 +34,7 @@ struct Janitor: Service {
                     "resetTokens": "\(report.resetTokens)",
                     "sessions": "\(report.sessions)",
                     "events": "\(events)",
+                    "signingKeys": "\(keys)",
                 ]
             )
         } catch {

@@ -1,4 +1,5 @@
 import API
+import Auth
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,6 +12,11 @@ import NIOFoundationEssentialsCompat
 /// and writes one access-log line — path without its query, so no token in a URL reaches the log.
 struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>: RouterMiddleware {
     static var requestIDField: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+    static var forwardedForField: HTTPField.Name { HTTPField.Name("X-Forwarded-For")! }
+    static var forwardedField: HTTPField.Name { HTTPField.Name("Forwarded")! }
+
+    /// Peers whose forwarding headers are believed.
+    let proxies: TrustedProxies
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -20,7 +26,11 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
         context.logger[metadataKey: "request.id"] = "\(requestID)"
         let info = RequestInfo(
             requestID: requestID,
-            clientAddress: context.remoteAddress?.ipAddress,
+            clientAddress: proxies.clientAddress(
+                peer: context.remoteAddress?.ipAddress,
+                forwardedFor: request.headers[Self.forwardedForField],
+                forwarded: request.headers[Self.forwardedField]
+            ),
             userAgent: request.headers[.userAgent]
         )
         var response: Response
@@ -84,23 +94,26 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
 /// body, it states its length, so that an empty body is known to be empty (see `EmptyBodyMiddleware`).
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
+    /// How long the whole body may take to arrive.
+    let timeout: Duration
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem.payloadTooLarge(limit: limit)
         }
-        var request = request
         let body: ByteBuffer
         do {
-            body = try await request.collectBody(upTo: limit)
+            let incoming = request.body
+            let limit = limit
+            body = try await withTimeout(timeout) { try await incoming.collect(upTo: limit) }
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem.payloadTooLarge(limit: limit)
+        } catch is TimeoutError {
+            throw Problem(code: .requestTimeout, title: "Request timeout", detail: "The request body took too long to arrive.")
         }
-        if request.headers[.contentLength] == nil {
-            var head = request.head
-            head.headerFields[.contentLength] = String(body.readableBytes)
-            request = Request(head: head, body: .init(buffer: body))
-        }
+        var head = request.head
+        head.headerFields[.contentLength] = String(body.readableBytes)
+        let request = Request(head: head, body: .init(buffer: body))
         return try await next(request, context)
     }
 }

@@ -23,13 +23,28 @@ package final class AccessTokens: Sendable {
     private let store: Store
     private let logger: Logger
     private let collection = JWTKeyCollection()
+    /// Serializes with sorted keys, so that the same claims always make the same token (Ed25519 is
+    /// deterministic too): a retried refresh answers with the very token the first one did.
+    private static let serializer = DefaultJWTSerializer(jsonEncoder: {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }())
     private let state = Mutex(KeyState())
 
     private struct KeyState {
         var signingKID: String?
         var publicKeys: [String: Data] = [:]
         var lastReload = Date.distantPast
+        /// Derives refresh-token successors; from the oldest key, which rotation leaves in place.
+        var successorKey: SymmetricKey?
     }
+
+    /// How long a node signs with the keys it has before it looks for a newer one (`parley keys rotate`).
+    static let keyRefreshInterval: TimeInterval = 60
+    /// How far in the future a token's `iat` may be, for clocks that differ a little between nodes.
+    static let clockLeeway: TimeInterval = 60
 
     package init(store: Store, lifetime: TimeInterval = AccessTokens.defaultLifetime, logger: Logger) {
         self.store = store
@@ -39,21 +54,21 @@ package final class AccessTokens: Sendable {
 
     /// Loads the keys, creating the first one if the database has none. Call once before serving.
     package func load() async throws {
-        let records = try await store.ensureSigningKey {
-            let key = Curve25519.Signing.PrivateKey()
-            let kid = Data(SHA256.hash(data: key.publicKey.rawRepresentation).prefix(8)).base64URLEncodedString()
-            return SigningKeyRecord(
-                kid: kid,
-                algorithm: "EdDSA",
-                privateKey: key.rawRepresentation.base64EncodedString(),
-                createdAt: Date()
-            )
-        }
-        try await install(records)
+        try await install(try await store.ensureSigningKey(Self.makeKey))
+    }
+
+    /// A new signing key.
+    package static func makeKey() -> SigningKeyRecord {
+        let key = Curve25519.Signing.PrivateKey()
+        let kid = Data(SHA256.hash(data: key.publicKey.rawRepresentation).prefix(8)).base64URLEncodedString()
+        return SigningKeyRecord(kid: kid, algorithm: "EdDSA", privateKey: key.rawRepresentation.base64EncodedString(), createdAt: Date())
     }
 
     /// A signed access token for `sessionID` of `userID`, valid for `lifetime` from `now` (whole seconds).
+    ///
+    /// Ed25519 signatures are deterministic: the same claims at the same second give the same token.
     package func issue(userID: UUID, sessionID: UUID, now: Date) async throws -> String {
+        await reloadIfDue(after: Self.keyRefreshInterval)
         guard let kid = state.withLock({ $0.signingKID }) else { throw TokenError.noSigningKey }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
@@ -69,14 +84,16 @@ package final class AccessTokens: Sendable {
 
     /// The identity a token proves, or why it proves none.
     ///
-    /// Refused: anything but a three-part JWS with `alg: EdDSA` and a known `kid`, a bad signature,
-    /// a wrong `iss` or `aud`, an `exp` at or before `now`, malformed `sub`/`sid`.
+    /// Refused: anything but a three-part JWS with `typ: JWT`, `alg: EdDSA` and a known `kid`, a bad
+    /// signature, a wrong `iss` or `aud`, an `exp` at or before `now`, an `iat` more than a minute
+    /// ahead of `now`, malformed `sub`/`sid`.
     package func verify(_ token: String, now: Date) async throws(TokenError) -> Identity {
         let header = try Self.header(of: token)
+        guard header.typ == "JWT" else { throw .malformed }
         guard header.alg == "EdDSA" else { throw .unsupportedAlgorithm }
         guard let kid = header.kid else { throw .unknownKey }
         if state.withLock({ $0.publicKeys[kid] == nil }) {
-            await reloadIfDue()
+            await reloadIfDue(after: 10)
             guard state.withLock({ $0.publicKeys[kid] != nil }) else { throw .unknownKey }
         }
         let claims: AccessTokenClaims
@@ -88,13 +105,14 @@ package final class AccessTokens: Sendable {
             throw .invalid
         }
         guard claims.exp.value > now else { throw .expired }
+        guard claims.iat.value <= now.addingTimeInterval(Self.clockLeeway), claims.iat.value < claims.exp.value else { throw .invalid }
         guard let userID = UUID(uuidString: claims.sub.value), let sessionID = UUID(uuidString: claims.sid) else {
             throw .invalid
         }
         return Identity(userID: userID, sessionID: sessionID, expiresAt: claims.exp.value)
     }
 
-    /// The package keys as a JWK Set (RFC 7517), the body of `/.well-known/jwks.json`.
+    /// The public keys as a JWK Set (RFC 7517), the body of `/.well-known/jwks.json`.
     package func jwks() -> JWKSDocument {
         let keys = state.withLock { $0.publicKeys }
         return JWKSDocument(
@@ -111,19 +129,31 @@ package final class AccessTokens: Sendable {
         for record in records where record.algorithm == "EdDSA" {
             guard let raw = Data(base64Encoded: record.privateKey) else { continue }
             let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-            await collection.add(eddsa: EdDSA.PrivateKey(backing: key), kid: JWKIdentifier(string: record.kid))
+            await collection.add(eddsa: EdDSA.PrivateKey(backing: key), kid: JWKIdentifier(string: record.kid), serializer: Self.serializer)
             publicKeys[record.kid] = key.publicKey.rawRepresentation
         }
+        let oldest = records.last { $0.algorithm == "EdDSA" }.flatMap { Data(base64Encoded: $0.privateKey) }
         state.withLock { state in
             state.signingKID = records.first { $0.algorithm == "EdDSA" }?.kid
             state.publicKeys = publicKeys
             state.lastReload = Date()
+            state.successorKey = oldest.map {
+                HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: $0), info: Data("parley refresh-token successors".utf8), outputByteCount: 32)
+            }
         }
     }
 
-    private func reloadIfDue() async {
+    /// The refresh token that succeeds `token` when it is spent: derived from it, with a key only the
+    /// nodes share, so that a client retrying a refresh whose answer it lost gets the same successor.
+    package func successor(ofRefreshToken token: String) throws -> String {
+        guard let key = state.withLock({ $0.successorKey }) else { throw TokenError.noSigningKey }
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
+        return "rt_" + Data(mac).base64URLEncodedString()
+    }
+
+    private func reloadIfDue(after interval: TimeInterval) async {
         let due = state.withLock { state in
-            guard Date().timeIntervalSince(state.lastReload) > 10 else { return false }
+            guard Date().timeIntervalSince(state.lastReload) > interval else { return false }
             state.lastReload = Date()
             return true
         }
@@ -136,6 +166,7 @@ package final class AccessTokens: Sendable {
     }
 
     private struct Header: Decodable {
+        var typ: String?
         var alg: String
         var kid: String?
     }
@@ -175,9 +206,9 @@ struct AccessTokenClaims: JWTPayload {
     }
 }
 
-/// A JWK Set of Ed25519 package keys.
+/// A JWK Set of Ed25519 public keys.
 package struct JWKSDocument: Codable, Sendable, Equatable {
-    /// One package key.
+    /// One public key.
     package struct Key: Codable, Sendable, Equatable {
         package var kty: String
         package var crv: String

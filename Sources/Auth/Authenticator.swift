@@ -52,7 +52,7 @@ package final class Authenticator: Sendable {
             return true
         }
         guard let status = try await store.sessionStatus(id: identity.sessionID), !status.isRevoked,
-            status.userID == identity.userID
+            status.userID == identity.userID, now.timeIntervalSince(status.createdAt) < store.sessions.absoluteLifetime
         else {
             sessionEnded(identity.sessionID)
             return false

@@ -17,11 +17,16 @@ package struct CloseCode: Sendable, Equatable, CustomStringConvertible {
     package static let authenticationFailed = CloseCode(code: 4001, reason: "authentication failed or expired")
     /// The connection fell too far behind the events sent to it. Reconnect and resume: nothing is lost.
     package static let slowConsumer = CloseCode(code: 4008, reason: "slow consumer")
+    /// The user, or the client's address, has as many connections open as the server allows. Close
+    /// another (a tab, a device) before reconnecting; reconnecting at once only meets the same limit.
+    package static let tooManyConnections = CloseCode(code: 4010, reason: "too many connections")
     /// The session was revoked (logout, password change…). Sign in again before reconnecting.
     package static let sessionRevoked = CloseCode(code: 4501, reason: "session revoked")
 
     /// Every code the server sends itself, for the protocol description and its test.
-    package static let all: [CloseCode] = [.goingAway, .policyViolation, .tooBig, .internalError, .authenticationFailed, .slowConsumer, .sessionRevoked]
+    package static let all: [CloseCode] = [
+        .goingAway, .policyViolation, .tooBig, .internalError, .authenticationFailed, .slowConsumer, .tooManyConnections, .sessionRevoked,
+    ]
 
     package var description: String { "\(code) \(reason)" }
 

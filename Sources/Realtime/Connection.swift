@@ -7,6 +7,8 @@ final class Connection: Sendable {
     let id = UUID()
     let userID: UUID
     let sessionID: UUID
+    /// The client's address as rate limits count it, if known.
+    let address: String?
     let outbox: Outbox
     private let state: Mutex<State>
 
@@ -15,9 +17,10 @@ final class Connection: Sendable {
         var greeted = false
     }
 
-    init(userID: UUID, sessionID: UUID, tokenExpiry: Date, configuration: RealtimeConfiguration) {
+    init(userID: UUID, sessionID: UUID, address: String? = nil, tokenExpiry: Date, configuration: RealtimeConfiguration) {
         self.userID = userID
         self.sessionID = sessionID
+        self.address = address
         self.state = Mutex(State(tokenExpiry: tokenExpiry))
         self.outbox = Outbox(maxItems: configuration.maxQueuedFrames, maxBytes: configuration.maxQueuedBytes)
     }

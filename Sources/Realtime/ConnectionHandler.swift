@@ -16,6 +16,8 @@ struct ConnectionHandler {
     let channel: any Channel
     /// The upgrade request's `Authorization` header, if it had one.
     let authorization: String?
+    /// The client's address, if known.
+    let address: IPAddress?
 
     func run() async {
         var messages = inbound.messages(maxSize: context.configuration.maxFrameSize).makeAsyncIterator()
@@ -26,11 +28,12 @@ struct ConnectionHandler {
         let connection = Connection(
             userID: identity.userID,
             sessionID: identity.sessionID,
+            address: address?.limitKey,
             tokenExpiry: identity.expiresAt,
             configuration: context.configuration
         )
-        guard context.hub.register(connection) else {
-            await close(.goingAway)
+        if let refusal = context.hub.register(connection, limits: context.configuration) {
+            await close(refusal)
             return
         }
         do {

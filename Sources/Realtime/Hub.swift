@@ -9,6 +9,7 @@ final class Hub: Sendable {
     private struct Registry {
         var connections: [UUID: Connection] = [:]
         var byUser: [UUID: Set<UUID>] = [:]
+        var perAddress: [String: Int] = [:]
         var byStream: [StreamID: Set<UUID>] = [:]
         var streamsOf: [UUID: Set<StreamID>] = [:]
         var accepting = true
@@ -27,13 +28,19 @@ final class Hub: Sendable {
 
     private let registry = Mutex(Registry())
 
-    /// Adds a connection, following no stream yet; false once the hub is shutting down.
-    func register(_ connection: Connection) -> Bool {
+    /// Adds a connection, following no stream yet; or says why not, as the code to close it with:
+    /// the hub is shutting down, or its user or address has as many connections as `limits` allow.
+    func register(_ connection: Connection, limits: RealtimeConfiguration) -> CloseCode? {
         registry.withLock { registry in
-            guard registry.accepting else { return false }
+            guard registry.accepting else { return .goingAway }
+            guard registry.byUser[connection.userID, default: []].count < limits.maxConnectionsPerUser else { return .tooManyConnections }
+            if let address = connection.address {
+                guard registry.perAddress[address, default: 0] < limits.maxConnectionsPerAddress else { return .tooManyConnections }
+                registry.perAddress[address, default: 0] += 1
+            }
             registry.connections[connection.id] = connection
             registry.byUser[connection.userID, default: []].insert(connection.id)
-            return true
+            return nil
         }
     }
 
@@ -56,7 +63,11 @@ final class Hub: Sendable {
 
     func remove(_ connection: Connection) {
         registry.withLock { registry in
-            registry.connections[connection.id] = nil
+            guard registry.connections.removeValue(forKey: connection.id) != nil else { return }
+            if let address = connection.address {
+                registry.perAddress[address, default: 1] -= 1
+                if registry.perAddress[address] == 0 { registry.perAddress[address] = nil }
+            }
             registry.byUser[connection.userID]?.remove(connection.id)
             if registry.byUser[connection.userID]?.isEmpty == true { registry.byUser[connection.userID] = nil }
             for stream in registry.streamsOf[connection.id] ?? [] { registry.unfollow(connection.id, stream) }

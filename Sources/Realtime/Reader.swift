@@ -122,7 +122,7 @@ struct Reader {
             conversation: conversation,
             now: context.now(),
             interval: context.configuration.typingInterval
-        ) {
+        ), try await context.store.mayInteract(connection.userID, in: conversation) {
             try await context.bus.publish(.typing(conversationID: conversation, userID: connection.userID))
         }
         acknowledge(id, "typing")

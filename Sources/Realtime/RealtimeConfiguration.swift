@@ -1,3 +1,4 @@
+package import Auth
 package import Foundation
 
 /// The limits and timings of the realtime service; the defaults are the documented protocol.
@@ -34,6 +35,13 @@ package struct RealtimeConfiguration: Sendable {
     package var eventRetention: TimeInterval = 30 * 24 * 3600
     /// Events read from the log per query when replaying.
     package var replayPageSize = 500
+    /// Connections one user may have open on one node; one more is closed with 4010.
+    package var maxConnectionsPerUser = 32
+    /// Connections one client address (an IPv6 client's /64) may have open on one node; one more is
+    /// closed with 4010.
+    package var maxConnectionsPerAddress = 1024
+    /// Reverse proxies whose forwarding headers name the client's address.
+    package var trustedProxies = TrustedProxies()
 
     package init() {}
 }

@@ -11,11 +11,12 @@ extension RealtimeServer {
     /// Tells the contacts and co-members connected here that someone's presence changed.
     func announce(_ signals: AsyncStream<Signal>) async {
         for await signal in signals {
-            guard case .presence(let userID, _, _) = signal else { continue }
+            guard case .presence(let userID, let status, let lastSeenAt) = signal else { continue }
             do {
-                let audience = try await context.store.presenceAudience(of: userID).intersection(context.hub.users)
+                let (everyone, showsLastSeen) = try await context.store.presenceAudience(of: userID)
+                let audience = everyone.intersection(context.hub.users)
                 guard !audience.isEmpty else { continue }
-                let frame = try WireJSON.text(signal)
+                let frame = try WireJSON.text(Signal.presence(userID: userID, status: status, lastSeenAt: showsLastSeen ? lastSeenAt : nil))
                 context.hub.route(frame: frame, to: audience)
             } catch {
                 if !Task.isCancelled { context.logger.error("Could not announce a presence change", metadata: ["error": "\(error)"]) }

@@ -1,6 +1,7 @@
 package import Auth
 package import Bus
 package import Foundation
+import HTTPTypes
 package import Hummingbird
 package import HummingbirdWebSocket
 package import Logging
@@ -60,12 +61,18 @@ package final class RealtimeServer: Service {
     package func registerRoutes<Context: RealtimeRequestContext>(on router: Router<Context>) {
         let context = context
         router.ws(RouterPath(Self.path)) { inbound, outbound, request in
+            let headers = request.request.headers
             await ConnectionHandler(
                 context: context,
                 inbound: inbound,
                 outbound: outbound,
                 channel: request.requestContext.channel,
-                authorization: request.request.headers[.authorization]
+                authorization: headers[.authorization],
+                address: context.configuration.trustedProxies.clientAddress(
+                    peer: request.requestContext.channel.remoteAddress?.ipAddress,
+                    forwardedFor: headers[HTTPField.Name("X-Forwarded-For")!],
+                    forwarded: headers[HTTPField.Name("Forwarded")!]
+                )
             ).run()
         }
     }

@@ -13,25 +13,41 @@ package struct Store: Sendable {
     package let database: any Database
     /// Where committed events go.
     package let bus: EventBus
+    /// How long sessions live.
+    package let sessions: SessionPolicy
 
-    package init(database: any Database, bus: EventBus) {
+    package init(database: any Database, bus: EventBus, sessions: SessionPolicy = SessionPolicy()) {
         self.database = database
         self.bus = bus
+        self.sessions = sessions
     }
 
     /// Runs `body` in one write transaction and publishes the events it appended once it commits.
+    ///
+    /// A transaction the database aborted to break a deadlock, or for a serialization conflict, is
+    /// run again, up to `Store.attempts` times in all.
     func write<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T {
         let kind = database.kind
         let bus = bus
         try await bus.prepare()
-        return try await database.write(
-            { sql in
-                let transaction = Transaction(sql: sql, kind: kind, bus: bus)
-                return Committed(value: try await body(transaction), events: transaction.appended)
-            },
-            committed: { bus.committed($0.events) }
-        ).value
+        for attempt in 1... {
+            do {
+                return try await database.write(
+                    { sql in
+                        let transaction = Transaction(sql: sql, kind: kind, bus: bus)
+                        return Committed(value: try await body(transaction), events: transaction.appended)
+                    },
+                    committed: { bus.committed($0.events) }
+                ).value
+            } catch where attempt < Self.attempts && database.isRetryable(error) {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...20) * attempt))
+            }
+        }
+        preconditionFailure("unreachable")
     }
+
+    /// How many times a write runs at most when the database keeps aborting it.
+    static let attempts = 4
 
     /// Reads outside any transaction.
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -70,6 +86,26 @@ final class Transaction: Sendable {
     /// Holds a named lock until the transaction ends, so that processes sharing the database take turns.
     func lock(_ name: String) async throws {
         try await sql.lock(name, kind: kind)
+    }
+
+    /// Locks a conversation's row until the transaction ends, so that changes to one conversation —
+    /// roles, members, its deletion — take turns and each sees the one before. (SQLite's writes take
+    /// turns anyway.)
+    func lockConversation(_ id: UUID) async throws {
+        guard kind == .postgres else { return }
+        try await sql.raw("SELECT id FROM conversations WHERE id = \(bind: id) FOR UPDATE").run()
+    }
+
+    /// Locks these streams' counters in one order — sorted — before a transaction appends to several
+    /// of them, so that two such transactions never wait on each other in a circle.
+    func lockStreams(_ streams: [StreamID]) async throws {
+        guard kind == .postgres, streams.count > 1 else { return }
+        let sorted = Array(Set(streams)).sorted()
+        var query = SQLQueryString("INSERT INTO event_streams (stream, last_seq) VALUES ")
+        for (index, stream) in sorted.enumerated() {
+            query = query + (index == 0 ? "" : ", ") + "(\(bind: stream.rawValue), 0)"
+        }
+        try await sql.raw(query + " ON CONFLICT (stream) DO UPDATE SET last_seq = event_streams.last_seq").run()
     }
 }
 

@@ -1,8 +1,11 @@
 import App
 import ArgumentParser
+import Auth
 import Foundation
 import Logging
 import Realtime
+import API
+import Store
 
 /// `parley`: the command line of the Parley chat backend.
 @main
@@ -17,7 +20,7 @@ struct Parley: AsyncParsableCommand {
             The server is ready when GET /readyz answers 200.
             """,
         version: "1.0.0",
-        subcommands: [Serve.self, APIOnly.self, RealtimeOnly.self, Migrate.self]
+        subcommands: [Serve.self, APIOnly.self, RealtimeOnly.self, Migrate.self, Keys.self]
     )
 }
 
@@ -105,6 +108,38 @@ struct Migrate: AsyncParsableCommand {
     }
 }
 
+/// `parley keys`: the token-signing keys.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage the keys that sign access tokens.",
+        subcommands: [Rotate.self]
+    )
+
+    /// `parley keys rotate`.
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Add a new signing key; new tokens are signed with it.",
+            discussion: """
+                Running nodes switch to the new key within a minute, without a restart. The older keys keep \
+                verifying the tokens they signed until those expire, and are deleted a day after they were \
+                replaced, so nobody is signed out. Rotate when a key may have leaked, or on a schedule.
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let logger = try bootstrapLogging(level: nil)
+            var configuration = AppConfiguration()
+            database.apply(to: &configuration)
+            let kid = try await rotateSigningKey(configuration, logger: logger)
+            print("Added signing key \(kid); new access tokens are signed with it.")
+        }
+    }
+}
+
 // MARK: - Options
 
 /// The options of a serving process.
@@ -145,23 +180,56 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Members of one group at most, owner included. [env: PARLEY_MAX_GROUP_MEMBERS] (default: 1000)", valueName: "count"))
     var maxGroupMembers: Int?
 
+    @Option(help: ArgumentHelp("Days a session lasts from sign-in, however much it is used; then its owner signs in again. [env: PARLEY_SESSION_LIFETIME_DAYS] (default: 90)", valueName: "days"))
+    var sessionLifetimeDays: Int?
+
+    @Option(help: ArgumentHelp("Accounts one client address may register per hour. [env: PARLEY_REGISTRATIONS_PER_HOUR] (default: 20)", valueName: "count"))
+    var registrationsPerHour: Int?
+
+    @Option(help: ArgumentHelp("Conversations one user may belong to at most. [env: PARLEY_MAX_CONVERSATIONS_PER_USER] (default: 10000)", valueName: "count"))
+    var maxConversationsPerUser: Int?
+
+    @Option(help: ArgumentHelp("Realtime connections one user may have open on a node; more are closed with 4010. [env: PARLEY_MAX_CONNECTIONS_PER_USER] (default: 32)", valueName: "count"))
+    var maxConnectionsPerUser: Int?
+
+    @Option(help: ArgumentHelp("Realtime connections one client address (an IPv6 client's /64) may have open on a node; more are closed with 4010. [env: PARLEY_MAX_CONNECTIONS_PER_ADDRESS] (default: 1024)", valueName: "count"))
+    var maxConnectionsPerAddress: Int?
+
     @Option(help: ArgumentHelp("Days the event log keeps events for resuming clients. [env: PARLEY_EVENT_RETENTION_DAYS] (default: 30)", valueName: "days"))
     var eventRetentionDays: Int?
+
+    @Option(
+        name: .customLong("trusted-proxies"),
+        help: ArgumentHelp(
+            "Reverse proxies whose X-Forwarded-For and Forwarded headers name the client, as comma-separated CIDRs (10.0.0.0/8,::1). Unset: the peer's own address counts. [env: PARLEY_TRUSTED_PROXIES]",
+            valueName: "cidrs"
+        )
+    )
+    var trustedProxies: String?
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. [env: PARLEY_LOG_LEVEL] (default: info)", valueName: "level"))
     var logLevel: String?
 
     func validate() throws {
-        if let days = resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS"), days < 1 {
+        var configuration = AppConfiguration()
+        try apply(to: &configuration)
+        if let days = try resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS"), days < 1 {
             throw ValidationError("Keep events for at least a day.")
         }
-        if let members = resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS"), members < 2 {
+        if let members = try resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS"), members < 2 {
             throw ValidationError("A group must be able to hold at least 2 members.")
         }
-        if let port = resolvedInt(port, "PARLEY_PORT"), !(0...65535).contains(port) {
+        for (value, name) in [
+            (maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER"), (maxConnectionsPerUser, "PARLEY_MAX_CONNECTIONS_PER_USER"),
+            (maxConnectionsPerAddress, "PARLEY_MAX_CONNECTIONS_PER_ADDRESS"), (registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR"),
+            (sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS"),
+        ] {
+            if let count = try resolvedInt(value, name), count < 1 { throw ValidationError("\(name.dropFirst(7).lowercased().replacingOccurrences(of: "_", with: "-")) must be at least 1.") }
+        }
+        if let port = try resolvedInt(port, "PARLEY_PORT"), !(0...65535).contains(port) {
             throw ValidationError("The port must be between 0 and 65535.")
         }
-        if let cost = resolvedInt(passwordCost, "PARLEY_PASSWORD_COST"), !(4...31).contains(cost) {
+        if let cost = try resolvedInt(passwordCost, "PARLEY_PASSWORD_COST"), !(4...31).contains(cost) {
             throw ValidationError("The password cost must be between 4 and 31.")
         }
         if let level = resolved(logLevel, "PARLEY_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
@@ -169,17 +237,36 @@ struct ServerOptions: ParsableArguments {
         }
     }
 
-    func apply(to configuration: inout AppConfiguration) {
+    func apply(to configuration: inout AppConfiguration) throws {
         if let host = resolved(host, "PARLEY_HOST") { configuration.host = host }
-        if let port = resolvedInt(port, "PARLEY_PORT") { configuration.port = port }
+        if let port = try resolvedInt(port, "PARLEY_PORT") { configuration.port = port }
         configuration.smtpURL = resolved(smtpURL, "PARLEY_SMTP_URL")
         configuration.smtpCAFile = resolved(smtpCAFile, "PARLEY_SMTP_CA_FILE")
         if let mailFrom = resolved(mailFrom, "PARLEY_MAIL_FROM") { configuration.mailFrom = mailFrom }
         configuration.publicURL = resolved(publicURL, "PARLEY_PUBLIC_URL")
-        if let cost = resolvedInt(passwordCost, "PARLEY_PASSWORD_COST") { configuration.passwordCost = cost }
-        if let members = resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS") { configuration.maxGroupMembers = members }
-        if let days = resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS") {
+        if let cost = try resolvedInt(passwordCost, "PARLEY_PASSWORD_COST") { configuration.passwordCost = cost }
+        if let members = try resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS") { configuration.maxGroupMembers = members }
+        if let count = try resolvedInt(maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER") { configuration.maxConversationsPerUser = count }
+        if let days = try resolvedInt(sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS") {
+            configuration.sessions.absoluteLifetime = TimeInterval(days) * 24 * 3600
+        }
+        if let count = try resolvedInt(registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR") {
+            configuration.limits.registrationsPerAddress = .init(limit: count, window: 3600)
+        }
+        if let count = try resolvedInt(maxConnectionsPerUser, "PARLEY_MAX_CONNECTIONS_PER_USER") { configuration.realtime.maxConnectionsPerUser = count }
+        if let count = try resolvedInt(maxConnectionsPerAddress, "PARLEY_MAX_CONNECTIONS_PER_ADDRESS") {
+            configuration.realtime.maxConnectionsPerAddress = count
+        }
+        if let days = try resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS") {
             configuration.realtime.eventRetention = TimeInterval(days) * 24 * 3600
+        }
+        if let proxies = resolved(trustedProxies, "PARLEY_TRUSTED_PROXIES") {
+            configuration.trustedProxies = try proxies.split(separator: ",").map { text in
+                guard let network = CIDR(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("'\(text)' in --trusted-proxies is not an address or a CIDR network.")
+                }
+                return network
+            }
         }
     }
 }
@@ -212,7 +299,7 @@ func runServer(role: AppConfiguration.Role, server: ServerOptions, database: Dat
     let logger = try bootstrapLogging(level: server.logLevel)
     var configuration = AppConfiguration()
     configuration.role = role
-    server.apply(to: &configuration)
+    try server.apply(to: &configuration)
     database.apply(to: &configuration)
     logger.info(
         "Starting Parley",
@@ -243,6 +330,10 @@ func resolved(_ option: String?, _ environment: String) -> String? {
     return value
 }
 
-func resolvedInt(_ option: Int?, _ environment: String) -> Int? {
-    option ?? resolved(nil, environment).flatMap(Int.init)
+/// The option's whole number, else the environment's (refusing one that is not a whole number), else nil.
+func resolvedInt(_ option: Int?, _ environment: String) throws -> Int? {
+    if let option { return option }
+    guard let text = resolved(nil, environment) else { return nil }
+    guard let value = Int(text) else { throw ValidationError("\(environment) must be a whole number, not '\(text)'.") }
+    return value
 }

@@ -103,7 +103,7 @@ struct AuthFlowTests {
         }
     }
 
-    @Test("A refresh token is single-use; reusing it revokes the whole session", arguments: TestBackend.all)
+    @Test("A refresh token is single-use; a retry gets the same pair, a later reuse revokes the whole session", arguments: TestBackend.all)
     func refreshRotatesAndDetectsReuse(backend: TestBackend) async throws {
         try await withApp(backend) { app in
             let first = try await app.register("erin")
@@ -112,12 +112,18 @@ struct AuthFlowTests {
             #expect(pair.expiresIn == 900)
             #expect(try await app.api(token: pair.accessToken).getMe().ok.body.json.username == "erin")
 
+            // A client that lost the answer and asks again at once gets the same pair.
+            let retry = try await app.api.refreshTokens(body: .json(.init(refreshToken: first.refreshToken))).ok.body.json
+            #expect(retry.refreshToken == pair.refreshToken && retry.accessToken == pair.accessToken)
+            let newer = try await app.api.refreshTokens(body: .json(.init(refreshToken: pair.refreshToken))).ok.body.json
+
+            // Once its successor is spent, the old token coming back means a copy is in other hands.
             let replay = try await app.api.refreshTokens(body: .json(.init(refreshToken: first.refreshToken)))
             #expect(try replay.unauthorized.body.applicationProblemJson.code == "invalid_refresh_token")
             // The session is gone: its newest refresh token and its access tokens die with it.
-            let next = try await app.api.refreshTokens(body: .json(.init(refreshToken: pair.refreshToken)))
+            let next = try await app.api.refreshTokens(body: .json(.init(refreshToken: newer.refreshToken)))
             #expect(try next.unauthorized.body.applicationProblemJson.code == "invalid_refresh_token")
-            #expect(try await app.api(token: pair.accessToken).getMe().unauthorized.body.applicationProblemJson.code == "unauthorized")
+            #expect(try await app.api(token: newer.accessToken).getMe().unauthorized.body.applicationProblemJson.code == "unauthorized")
             let garbage = try await app.api.refreshTokens(body: .json(.init(refreshToken: "rt_garbage")))
             #expect(try garbage.unauthorized.body.applicationProblemJson.code == "invalid_refresh_token")
         }

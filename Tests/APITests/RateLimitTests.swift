@@ -6,12 +6,12 @@ import App
 
 @Suite("Rate limits on logins and resets", .timeLimit(.minutes(1)))
 struct RateLimitTests {
-    @Test("Wrong passwords lock the account with 429 and Retry-After until the window passes", arguments: TestBackend.all)
+    @Test("Wrong passwords from one address lock that address out of the account with 429 and Retry-After until the window passes", arguments: TestBackend.all)
     func failedLoginsPerAccount(backend: TestBackend) async throws {
         let clock = TestClock()
         try await withApp(backend, configure: { configuration in
             configuration.now = { clock.now }
-            configuration.limits.failedLoginsPerAccount = .init(limit: 3, window: 600)
+            configuration.limits.loginsPerAccountAndAddress = .init(limit: 3, window: 600)
         }) { app in
             _ = try await app.register("alice", password: "the right one")
             for _ in 0..<3 {
@@ -29,7 +29,7 @@ struct RateLimitTests {
 
     @Test("A successful login clears the account's failures", arguments: TestBackend.all)
     func successResetsTheAccountBudget(backend: TestBackend) async throws {
-        try await withApp(backend, configure: { $0.limits.failedLoginsPerAccount = .init(limit: 3, window: 600) }) { app in
+        try await withApp(backend, configure: { $0.limits.loginsPerAccountAndAddress = .init(limit: 3, window: 600) }) { app in
             _ = try await app.register("bob", password: "the right one")
             for _ in 0..<2 { _ = try await app.api.login(body: .json(.init(login: "bob", password: "nope nope"))).unauthorized }
             _ = try await app.api.login(body: .json(.init(login: "bob", password: "the right one"))).ok
@@ -40,7 +40,7 @@ struct RateLimitTests {
 
     @Test("Wrong passwords across many accounts from one address are limited", arguments: TestBackend.all)
     func failedLoginsPerAddress(backend: TestBackend) async throws {
-        try await withApp(backend, configure: { $0.limits.failedLoginsPerAddress = .init(limit: 4, window: 600) }) { app in
+        try await withApp(backend, configure: { $0.limits.loginsPerAddress = .init(limit: 4, window: 600) }) { app in
             for name in ["carol", "dave", "erin", "fay"] {
                 _ = try await app.api.login(body: .json(.init(login: name, password: "guessing"))).unauthorized
             }
@@ -51,7 +51,7 @@ struct RateLimitTests {
 
     @Test("Wrong current passwords count against the account", arguments: TestBackend.all)
     func passwordChangesShareTheAccountBudget(backend: TestBackend) async throws {
-        try await withApp(backend, configure: { $0.limits.failedLoginsPerAccount = .init(limit: 2, window: 600) }) { app in
+        try await withApp(backend, configure: { $0.limits.loginsPerAccountAndAddress = .init(limit: 2, window: 600) }) { app in
             let session = try await app.register("hal", password: "the right one")
             let api = app.api(token: session.accessToken)
             for _ in 0..<2 {

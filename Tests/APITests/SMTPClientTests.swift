@@ -76,6 +76,18 @@ struct SMTPClientTests {
         }
     }
 
+    @Test("Without STARTTLS, smtp:// sends neither the credentials nor the mail; smtp+insecure:// says to")
+    func refusesPlaintextUnlessTold() async throws {
+        try await withSink(credentials: ("mailer", "s3cret")) { sink in
+            // The server offers AUTH on a plain connection, as one whose STARTTLS was stripped would.
+            await #expect(throws: SMTPError.tlsRequired) { try await mailer(sink.url(scheme: "smtp")).send(Self.message) }
+            #expect(try sink.messages().isEmpty)
+            try await mailer(sink.url(scheme: "smtp+insecure")).send(Self.message)
+            let received = try await sink.waitForMessages(1)
+            #expect(received.count == 1 && received[0].auth && !received[0].tls)
+        }
+    }
+
     @Test("A server that is not there fails the delivery promptly")
     func unreachableServer() async throws {
         await #expect(throws: (any Error).self) {

@@ -43,7 +43,7 @@ struct ParleyProcess {
     ) async throws -> ParleyProcess {
         let process = try ChildProcess(
             executable: executable,
-            arguments: [subcommand, "--port", "0", "--password-cost", "4"] + arguments,
+            arguments: [subcommand, "--port", "0", "--password-cost", "4", "--registrations-per-hour", "100000"] + arguments,
             environment: environment,
             logPath: "\(logDirectory)/parley-\(UUID().uuidString.prefix(8)).log"
         )

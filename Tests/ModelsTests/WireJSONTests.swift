@@ -50,6 +50,7 @@ struct WireJSONTests {
             .contactRemoved(ContactRemovedData(userID: id)),
             .userUpdated(User(id: id, username: "u", displayName: "U", email: "u@example.com", createdAt: at)),
             .sessionRevoked(SessionRevokedData(sessionID: id, reason: .passwordReset)),
+            .preferencesUpdated(Preferences(privacy: PrivacyPreferences(groupAdds: .contacts, showLastSeen: false))),
         ]
         #expect(Set(payloads.map(\.type)) == Set(EventType.all))
         let payload = try #require(payloads.first { $0.type == type })

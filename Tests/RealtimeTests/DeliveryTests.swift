@@ -198,7 +198,7 @@ struct BusTests {
                 #expect(try await Self.terminateListener(store, running.configuration) == 1)
                 let (groupID, aliceID) = (UUID(uuidString: group)!, UUID(uuidString: alice.id)!)
                 try await store.removeMember(UUID(uuidString: bob.id)!, from: groupID, by: aliceID, now: Date())
-                _ = try await store.addMembers([UUID(uuidString: carol.id)!], to: groupID, by: aliceID, limits: GroupLimits(), now: Date())
+                _ = try await store.addMembers([UUID(uuidString: carol.id)!], to: groupID, by: aliceID, limits: MembershipLimits(), now: Date())
                 for n in 0..<3 {
                     _ = try await store.sendMessage(to: groupID, from: aliceID, clientMessageID: "down-\(n)", body: "while down \(n)", replyTo: nil, now: Date())
                 }

@@ -6,8 +6,8 @@ import Testing
 /// The hub's routing, against connections whose outboxes record what they were given.
 @Suite("Hub routing")
 struct HubTests {
-    static func connection(_ user: UUID) -> Connection {
-        Connection(userID: user, sessionID: UUID(), tokenExpiry: .distantFuture, configuration: RealtimeConfiguration())
+    static func connection(_ user: UUID, address: String? = nil) -> Connection {
+        Connection(userID: user, sessionID: UUID(), address: address, tokenExpiry: .distantFuture, configuration: RealtimeConfiguration())
     }
 
     /// Everything queued for `connection` so far, drained.
@@ -26,7 +26,7 @@ struct HubTests {
         let hub = Hub()
         let group = StreamID.conversation(UUID())
         let (a, b) = (Self.connection(UUID()), Self.connection(UUID()))
-        #expect(hub.register(a) && hub.register(b))
+        #expect(hub.register(a, limits: .init()) == nil && hub.register(b, limits: .init()) == nil)
         hub.follow(a, [group])
         hub.route(DeliveryMachineTests.message(1, in: group))
         #expect(Self.seqs(await Self.drain(a)) == [1])
@@ -41,7 +41,7 @@ struct HubTests {
         let hub = Hub()
         let newcomer = Self.connection(DeliveryMachineTests.me)
         let bystander = Self.connection(UUID())
-        #expect(hub.register(newcomer) && hub.register(bystander))
+        #expect(hub.register(newcomer, limits: .init()) == nil && hub.register(bystander, limits: .init()) == nil)
         hub.route(DeliveryMachineTests.added(4))
         #expect(Self.seqs(await Self.drain(newcomer)) == [4])
         #expect(await Self.drain(bystander).isEmpty)
@@ -53,7 +53,7 @@ struct HubTests {
         let hub = Hub()
         let user = UUID()
         let connection = Self.connection(user)
-        #expect(hub.register(connection))
+        #expect(hub.register(connection, limits: .init()) == nil)
         hub.route(frame: "presence", to: [user])
         #expect(await Self.drain(connection).isEmpty)
         connection.greet("hello")
@@ -62,14 +62,32 @@ struct HubTests {
         #expect(frames == ["hello", "presence"])
     }
 
+    @Test("Connections past the per-user or per-address limit are refused with 4010; a closed one frees its place")
+    func connectionLimits() {
+        let hub = Hub()
+        var limits = RealtimeConfiguration()
+        limits.maxConnectionsPerUser = 2
+        limits.maxConnectionsPerAddress = 3
+        let user = UUID()
+        let (first, second) = (Self.connection(user, address: "a"), Self.connection(user, address: "a"))
+        #expect(hub.register(first, limits: limits) == nil && hub.register(second, limits: limits) == nil)
+        #expect(hub.register(Self.connection(user, address: "b"), limits: limits) == .tooManyConnections)
+        #expect(hub.register(Self.connection(UUID(), address: "a"), limits: limits) == nil)
+        #expect(hub.register(Self.connection(UUID(), address: "a"), limits: limits) == .tooManyConnections)
+        hub.remove(first)
+        hub.remove(first)  // twice changes nothing
+        #expect(hub.register(Self.connection(user, address: "a"), limits: limits) == nil)
+        #expect(hub.register(Self.connection(UUID(), address: "a"), limits: limits) == .tooManyConnections)
+    }
+
     @Test("Closing the hub terminates every connection and refuses new ones")
     func closeAll() async throws {
         let hub = Hub()
         let connection = Self.connection(UUID())
-        #expect(hub.register(connection))
+        #expect(hub.register(connection, limits: .init()) == nil)
         hub.closeAll(.goingAway)
         #expect(connection.outbox.termination == .close(.goingAway))
-        #expect(!hub.register(Self.connection(UUID())))
+        #expect(hub.register(Self.connection(UUID()), limits: .init()) == .goingAway)
     }
 }
 

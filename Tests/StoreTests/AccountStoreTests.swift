@@ -133,7 +133,7 @@ struct AccountStoreTests {
 
             #expect(try await store.isPasswordResetTokenLive(hash: "r1", now: Self.now))
             #expect(try await store.isPasswordResetTokenLive(hash: "r1", now: Self.now.addingTimeInterval(3601)) == false)
-            #expect(try await store.resetPassword(tokenHash: "r1", newHash: "reset-hash", now: Self.now) == [session.id])
+            #expect(try await store.resetPassword(tokenHash: "r1", newHash: "reset-hash", now: Self.now)?.revoked == [session.id])
             #expect(try await store.resetPassword(tokenHash: "r1", newHash: "again", now: Self.now) == nil)
             #expect(try await store.resetPassword(tokenHash: "r2", newHash: "again", now: Self.now) == nil)
             #expect(try await store.passwordHash(of: user.id) == "reset-hash")

@@ -220,13 +220,13 @@ struct PeopleStoreTests {
             var names: [String] = []
             var cursor: String?
             repeat {
-                let page = try await world.store.searchUsers("ANN", limit: 2, cursor: cursor)
+                let page = try await world.store.searchUsers("ANN", viewer: UUID(), limit: 2, cursor: cursor)
                 names += page.items.map(\.username)
                 cursor = page.nextCursor
             } while cursor != nil
             #expect(names == ["ann_x", "annie", "bob", "joanna"])
-            #expect(try await world.store.searchUsers("%", limit: 10, cursor: nil).items.isEmpty)
-            #expect(try await world.store.searchUsers("n_x", limit: 10, cursor: nil).items.map(\.username) == ["ann_x"])
+            #expect(try await world.store.searchUsers("%", viewer: UUID(), limit: 10, cursor: nil).items.isEmpty)
+            #expect(try await world.store.searchUsers("n_x", viewer: UUID(), limit: 10, cursor: nil).items.map(\.username) == ["ann_x"])
         }
     }
 

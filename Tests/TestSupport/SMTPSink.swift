@@ -24,12 +24,19 @@ package struct SMTPSink: Sendable {
     package let directory: String
     let process: ChildProcess
 
-    /// An `smtp://` URL for this server, with its credentials.
-    package var url: String {
+    /// Whether the server offers STARTTLS.
+    package let tls: Bool
+
+    /// A URL for this server, with its credentials: `smtp://` when it offers STARTTLS, else
+    /// `smtp+insecure://`, since Parley sends in plain text only when told so.
+    package var url: String { url(scheme: tls ? "smtp" : "smtp+insecure") }
+
+    /// A URL with `scheme`, with the credentials.
+    package func url(scheme: String) -> String {
         if let credentials {
-            return "smtp://\(credentials.user):\(credentials.password)@127.0.0.1:\(port)"
+            return "\(scheme)://\(credentials.user):\(credentials.password)@127.0.0.1:\(port)"
         }
-        return "smtp://127.0.0.1:\(port)"
+        return "\(scheme)://127.0.0.1:\(port)"
     }
 
     /// The certificate it presents when started with TLS.
@@ -57,7 +64,7 @@ package struct SMTPSink: Sendable {
             if await !process.isRunning { throw TestSetupError("smtp_sink.py exited: \(process.output())") }
             return (try? String(contentsOfFile: "\(directory)/port", encoding: .utf8)).flatMap(Int.init)
         }
-        return SMTPSink(credentials: credentials, port: port, directory: directory, process: process)
+        return SMTPSink(credentials: credentials, port: port, directory: directory, process: process, tls: tls)
     }
 
     /// The messages accepted so far, oldest first.

@@ -4,8 +4,9 @@ import NIOPosix
 package import NIOSSL
 
 /// Where and how to deliver mail over SMTP, read from a URL:
-/// `smtp://user:password@host:port` (STARTTLS whenever the server offers it) or
-/// `smtps://…` (TLS from the first byte, port 465 by default).
+/// `smtp://user:password@host:port` (STARTTLS, which the server must offer), `smtps://…` (TLS
+/// from the first byte, port 465 by default), or `smtp+insecure://…` — plain text, credentials and
+/// all, for a relay on the same host or a test server, and only when the URL says so.
 package struct SMTPConfiguration: Sendable {
     package var host: String
     package var port: Int
@@ -13,6 +14,9 @@ package struct SMTPConfiguration: Sendable {
     package var password: String?
     /// TLS from the first byte (`smtps`) rather than upgrading with STARTTLS.
     package var implicitTLS: Bool
+    /// Whether mail may go without TLS (`smtp+insecure`): otherwise a server that does not offer
+    /// STARTTLS — or a man in the middle who strips it — gets neither the credentials nor the mail.
+    package var allowsPlaintext: Bool
     /// How the server's certificate is checked; the system's trust roots by default.
     package var tls: TLSConfiguration
     /// The name this client gives in EHLO.
@@ -22,10 +26,11 @@ package struct SMTPConfiguration: Sendable {
 
     package init(url: String, clientName: String = "localhost") throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
-            ["smtp", "smtps"].contains(scheme), let host = components.host, !host.isEmpty
+            ["smtp", "smtps", "smtp+insecure"].contains(scheme), let host = components.host, !host.isEmpty
         else { throw SMTPError.invalidURL }
         self.host = host
         self.implicitTLS = scheme == "smtps"
+        self.allowsPlaintext = scheme == "smtp+insecure"
         self.port = components.port ?? (implicitTLS ? 465 : 25)
         self.username = components.percentEncodedUser.flatMap { $0.removingPercentEncoding }
         self.password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
@@ -41,14 +46,16 @@ package enum SMTPError: Error, Equatable, CustomStringConvertible {
     case unexpectedReply(step: String, code: Int)
     case connectionClosed(step: String)
     case noAuthenticationMechanism
+    case tlsRequired
     case timedOut
 
     package var description: String {
         switch self {
-        case .invalidURL: "The SMTP URL must look like smtp://user:password@host:port or smtps://…"
+        case .invalidURL: "The SMTP URL must look like smtp://user:password@host:port, smtps://… or smtp+insecure://…"
         case .unexpectedReply(let step, let code): "The SMTP server answered \(code) to \(step)."
         case .connectionClosed(let step): "The SMTP server closed the connection during \(step)."
         case .noAuthenticationMechanism: "The SMTP server offers neither AUTH PLAIN nor AUTH LOGIN."
+        case .tlsRequired: "The SMTP server does not offer STARTTLS; nothing was sent. Use smtps://, or smtp+insecure:// to send in plain text."
         case .timedOut: "The SMTP delivery timed out."
         }
     }
@@ -108,6 +115,7 @@ package struct SMTPClient: Sendable {
                 capabilities = try await session.command("EHLO \(configuration.clientName)", step: "EHLO", 250).capabilities
                 secure = true
             }
+            guard secure || configuration.allowsPlaintext else { throw SMTPError.tlsRequired }
             if let username = configuration.username {
                 try await session.authenticate(
                     username: username,

@@ -2,7 +2,7 @@ import Auth
 import HTTPTypes
 import OpenAPIRuntime
 
-/// Requires a valid bearer token for every operation but the package ones, and binds its `Identity`
+/// Requires a valid bearer token for every operation but the public ones, and binds its `Identity`
 /// for the handler. Refusals are thrown as `unauthorized` problems, which the `ProblemMiddleware`
 /// renders with `WWW-Authenticate: Bearer`.
 struct AuthenticationMiddleware: ServerMiddleware {

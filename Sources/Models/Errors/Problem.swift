@@ -98,6 +98,14 @@ extension Problem {
         Problem(code: .groupFull, title: "Group full", detail: "A group has at most \(limit) members.")
     }
 
+    package static func tooManyConversations(limit: Int) -> Problem {
+        Problem(
+            code: .tooManyConversations,
+            title: "Too many conversations",
+            detail: "Someone would be in more than \(limit) conversations; they must leave some first."
+        )
+    }
+
     package static let ownerMustTransfer = Problem(
         code: .ownerMustTransfer,
         title: "Owner must hand over",

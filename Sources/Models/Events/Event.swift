@@ -48,12 +48,14 @@ package struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let contactRemoved = EventType(rawValue: "contact.removed")
     package static let userUpdated = EventType(rawValue: "user.updated")
     package static let sessionRevoked = EventType(rawValue: "session.revoked")
+    package static let preferencesUpdated = EventType(rawValue: "preferences.updated")
 
     /// Every type the server logs; the specs must declare each.
     package static let all: [EventType] = [
         .messageCreated, .messageUpdated, .messageDeleted, .reactionAdded, .reactionRemoved, .receiptUpdated,
         .conversationCreated, .conversationUpdated, .conversationDeleted, .memberAdded, .memberRemoved, .memberUpdated,
         .conversationJoined, .conversationLeft, .contactAdded, .contactUpdated, .contactRemoved, .userUpdated, .sessionRevoked,
+        .preferencesUpdated,
     ]
 }
 
@@ -87,6 +89,8 @@ package indirect enum EventPayload: Hashable, Sendable {
     case userUpdated(User)
     /// One of the user's sessions was revoked.
     case sessionRevoked(SessionRevokedData)
+    /// The user's preferences changed, on one of their devices.
+    case preferencesUpdated(Preferences)
 
     package var type: EventType {
         switch self {
@@ -109,6 +113,7 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .contactRemoved: .contactRemoved
         case .userUpdated: .userUpdated
         case .sessionRevoked: .sessionRevoked
+        case .preferencesUpdated: .preferencesUpdated
         }
     }
 
@@ -131,6 +136,17 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .contactRemoved(let data): data
         case .userUpdated(let data): data
         case .sessionRevoked(let data): data
+        case .preferencesUpdated(let data): data
+        }
+    }
+
+    /// The message whose text this event carries: a deletion or an edit rewrites it.
+    package var messageID: UUID? {
+        switch self {
+        case .messageCreated(let message): message.id
+        case .messageUpdated(let data): data.id
+        case .messageDeleted(let data): data.id
+        default: nil
         }
     }
 
@@ -160,6 +176,7 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .contactRemoved: self = .contactRemoved(try read(ContactRemovedData.self))
         case .userUpdated: self = .userUpdated(try read(User.self))
         case .sessionRevoked: self = .sessionRevoked(try read(SessionRevokedData.self))
+        case .preferencesUpdated: self = .preferencesUpdated(try read(Preferences.self))
         default: throw EventDecodingError.unknownType(type.rawValue)
         }
     }

@@ -8,10 +8,12 @@ package struct MessageUpdatedData: Codable, Hashable, Sendable {
     package var id: UUID
     package var conversationID: UUID
     package var seq: Int64
-    package var body: String
+    /// The message's text as it is now — a later edit rewrites it here too — and absent once the
+    /// message is deleted: no event keeps a text its sender has since replaced or deleted.
+    package var body: String?
     package var editedAt: Date
 
-    package init(id: UUID, conversationID: UUID, seq: Int64, body: String, editedAt: Date) {
+    package init(id: UUID, conversationID: UUID, seq: Int64, body: String?, editedAt: Date) {
         self.id = id
         self.conversationID = conversationID
         self.seq = seq

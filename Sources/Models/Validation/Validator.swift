@@ -13,6 +13,7 @@ package struct FieldErrorCode: RawRepresentable, Hashable, Sendable {
     package static let invalidType = FieldErrorCode("invalid_type")
     package static let notFound = FieldErrorCode("not_found")
     package static let invalidCharacters = FieldErrorCode("invalid_characters")
+    package static let notAllowed = FieldErrorCode("not_allowed")
 }
 
 /// One rejected field of a request, named as the client sent it.

@@ -38,7 +38,7 @@ extension Store {
         )
         do {
             return try await write { transaction in
-                try await transaction.checkAvailable(username: account.username, email: account.email)
+                try await transaction.sql.checkAvailable(username: account.username, email: account.email)
                 try await transaction.sql.raw(
                     """
                     INSERT INTO users (id, username, email, email_key, display_name, display_name_key, password_hash, created_at, updated_at)
@@ -51,9 +51,14 @@ extension Store {
             }
         } catch where database.isUniqueViolation(error) {
             // Lost a race with a concurrent registration: say which field collided.
-            try await write { try await $0.checkAvailable(username: account.username, email: account.email) }
+            try await checkAvailable(username: account.username, email: account.email)
             throw error
         }
+    }
+
+    /// Throws `username_taken` or `email_taken` when either is in use (compared without regard to case).
+    package func checkAvailable(username: String, email: String) async throws {
+        try await read { try await $0.checkAvailable(username: username, email: email) }
     }
 
     /// The password hash of the account whose username or email is `login` (any case).
@@ -111,12 +116,12 @@ extension Store {
     static func emailKey(_ email: String) -> String { email.lowercased() }
 }
 
-extension Transaction {
+extension SQLDatabase {
     fileprivate func checkAvailable(username: String, email: String) async throws {
-        if try await sql.raw("SELECT 1 AS taken FROM users WHERE username = \(bind: username)").first() != nil {
+        if try await raw("SELECT 1 AS taken FROM users WHERE username = \(bind: username)").first() != nil {
             throw Problem.usernameTaken
         }
-        if try await sql.raw("SELECT 1 AS taken FROM users WHERE email_key = \(bind: Store.emailKey(email))").first() != nil {
+        if try await raw("SELECT 1 AS taken FROM users WHERE email_key = \(bind: Store.emailKey(email))").first() != nil {
             throw Problem.emailTaken
         }
     }

@@ -10,10 +10,14 @@ package struct ResetRecipient: Sendable {
 }
 
 extension Store {
-    /// Sets a new password hash and revokes every other session of the user; returns the sessions revoked.
+    /// Sets a new password hash, spends every outstanding reset link and revokes every other
+    /// session of the user; returns the sessions revoked.
     package func changePassword(userID: UUID, newHash: String, keeping sessionID: UUID, now: Date) async throws -> [UUID] {
         try await write { transaction in
             try await transaction.setPasswordHash(newHash, userID: userID, now: now)
+            try await transaction.sql.raw(
+                "UPDATE password_reset_tokens SET used_at = \(bind: now) WHERE user_id = \(bind: userID) AND used_at IS NULL"
+            ).run()
             return try await transaction.revokeSessions(of: userID, except: sessionID, reason: .passwordChanged, now: now)
         }
     }
@@ -59,8 +63,8 @@ extension Store {
     }
 
     /// Spends a live reset token: sets the password, spends the user's other reset tokens and revokes
-    /// every session. Returns the sessions revoked, or nil when the token was not live.
-    package func resetPassword(tokenHash: String, newHash: String, now: Date) async throws -> [UUID]? {
+    /// every session. Returns whose password it was and the sessions revoked, or nil when the token was not live.
+    package func resetPassword(tokenHash: String, newHash: String, now: Date) async throws -> (userID: UUID, revoked: [UUID])? {
         try await write { transaction in
             guard
                 let row = try await transaction.sql.raw(
@@ -76,7 +80,7 @@ extension Store {
                 "UPDATE password_reset_tokens SET used_at = \(bind: now) WHERE user_id = \(bind: userID) AND used_at IS NULL"
             ).run()
             try await transaction.setPasswordHash(newHash, userID: userID, now: now)
-            return try await transaction.revokeSessions(of: userID, reason: .passwordReset, now: now)
+            return (userID, try await transaction.revokeSessions(of: userID, reason: .passwordReset, now: now))
         }
     }
 }

@@ -26,10 +26,28 @@ package struct RefreshTokenRecord: Sendable {
     }
 }
 
+/// How long a signed-in device stays signed in.
+package struct SessionPolicy: Sendable {
+    /// A session unused this long is over: its last refresh token has expired.
+    package var idleLifetime: TimeInterval
+    /// A session this old is over however much it is used: its owner signs in again.
+    package var absoluteLifetime: TimeInterval
+    /// A refresh token presented again this soon after it was spent — a client retrying a request
+    /// whose answer it lost — gets the same successor instead of revoking the session.
+    package var retryGrace: TimeInterval
+
+    package init(idleLifetime: TimeInterval = 30 * 24 * 3600, absoluteLifetime: TimeInterval = 90 * 24 * 3600, retryGrace: TimeInterval = 10) {
+        self.idleLifetime = idleLifetime
+        self.absoluteLifetime = absoluteLifetime
+        self.retryGrace = retryGrace
+    }
+}
+
 /// Whether a session may still be used, as the authenticator sees it.
 package struct SessionStatus: Sendable, Equatable {
     package var userID: UUID
     package var isRevoked: Bool
+    package var createdAt: Date
     package var lastUsedAt: Date
 }
 
@@ -37,6 +55,8 @@ package struct SessionStatus: Sendable, Equatable {
 package enum RefreshOutcome: Sendable, Equatable {
     /// The token was live: it is now spent and its successor stored.
     case rotated(sessionID: UUID, userID: UUID)
+    /// The token was spent moments ago, at `rotatedAt`, and its successor is still unused: a client retrying.
+    case retried(sessionID: UUID, userID: UUID, rotatedAt: Date)
     /// The token was spent already: its session has just been revoked.
     case reused(sessionID: UUID)
     /// Unknown, expired, or of a revoked session.
@@ -49,14 +69,17 @@ extension Store {
         try await write { try await $0.insertSession(session, userID: userID, now: now) }
     }
 
-    /// The user's live sessions, newest first: not revoked, and used within their idle lifetime.
+    /// The user's live sessions, newest first: not revoked, used within their idle lifetime and
+    /// younger than their absolute one.
     package func activeSessions(of userID: UUID, now: Date) async throws -> [Session] {
-        let idleCutoff = now.addingTimeInterval(-Self.sessionIdleLifetime)
+        let idleCutoff = now.addingTimeInterval(-sessions.idleLifetime)
+        let ageCutoff = now.addingTimeInterval(-sessions.absoluteLifetime)
         return try await database.read { sql in
             try await sql.raw(
                 """
                 SELECT \(unsafeRaw: SessionRow.columns) FROM sessions
                 WHERE user_id = \(bind: userID) AND revoked_at IS NULL AND last_used_at > \(bind: idleCutoff)
+                      AND created_at > \(bind: ageCutoff)
                 ORDER BY created_at DESC, id
                 """
             ).all().map { try $0.model(SessionRow.self).session }
@@ -67,12 +90,13 @@ extension Store {
     package func sessionStatus(id: UUID) async throws -> SessionStatus? {
         try await database.read { sql in
             guard
-                let row = try await sql.raw("SELECT user_id, revoked_at, last_used_at FROM sessions WHERE id = \(bind: id)")
+                let row = try await sql.raw("SELECT user_id, revoked_at, created_at, last_used_at FROM sessions WHERE id = \(bind: id)")
                     .first()
             else { return nil }
             return SessionStatus(
                 userID: try row.decode(column: "user_id", as: UUID.self),
                 isRevoked: try row.decode(column: "revoked_at", as: Date?.self) != nil,
+                createdAt: try row.decode(column: "created_at", as: Date.self),
                 lastUsedAt: try row.decode(column: "last_used_at", as: Date.self)
             )
         }
@@ -98,12 +122,18 @@ extension Store {
     }
 
     /// Spends a refresh token and stores its successor, or detects reuse and revokes the session.
+    ///
+    /// The successor is derived from the token presented, so a retry within `retryGrace` — the same
+    /// token again while its successor is still unused — is recognized and answered `.retried`
+    /// rather than taken for a stolen copy.
     package func rotateRefreshToken(
         presentedHash: String,
         successor: RefreshTokenRecord,
         now: Date
     ) async throws -> RefreshOutcome {
-        try await write { transaction in
+        let ageCutoff = now.addingTimeInterval(-sessions.absoluteLifetime)
+        let graceCutoff = now.addingTimeInterval(-sessions.retryGrace)
+        return try await write { transaction in
             let spent = try await transaction.sql.raw(
                 """
                 UPDATE refresh_tokens SET used_at = \(bind: now)
@@ -114,7 +144,10 @@ extension Store {
             if let spent {
                 let sessionID = try spent.decode(column: "session_id", as: UUID.self)
                 let session = try await transaction.sql.raw(
-                    "SELECT user_id FROM sessions WHERE id = \(bind: sessionID) AND revoked_at IS NULL"
+                    """
+                    SELECT user_id FROM sessions
+                    WHERE id = \(bind: sessionID) AND revoked_at IS NULL AND created_at > \(bind: ageCutoff)
+                    """
                 ).first()
                 guard let userID = try session?.decode(column: "user_id", as: UUID.self) else { return .invalid }
                 try await transaction.insertRefreshToken(successor, sessionID: sessionID, now: now)
@@ -129,9 +162,19 @@ extension Store {
                 WHERE r.token_hash = \(bind: presentedHash)
                 """
             ).first()
-            guard let known, try known.decode(column: "used_at", as: Date?.self) != nil else { return .invalid }
+            guard let known, let usedAt = try known.decode(column: "used_at", as: Date?.self) else { return .invalid }
             let sessionID = try known.decode(column: "session_id", as: UUID.self)
             let userID = try known.decode(column: "user_id", as: UUID.self)
+            if usedAt > graceCutoff {
+                let unusedSuccessor = try await transaction.sql.raw(
+                    """
+                    SELECT 1 AS live FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+                    WHERE r.token_hash = \(bind: successor.hash) AND r.session_id = \(bind: sessionID) AND r.used_at IS NULL
+                          AND s.revoked_at IS NULL
+                    """
+                ).first()
+                if unusedSuccessor != nil { return .retried(sessionID: sessionID, userID: userID, rotatedAt: usedAt) }
+            }
             try await transaction.revokeSessions(of: userID, only: sessionID, reason: .refreshTokenReuse, now: now)
             return .reused(sessionID: sessionID)
         }

@@ -28,6 +28,35 @@ extension Store {
         }
     }
 
+    /// Adds a signing key; being the newest, it signs from now on, on every node within a minute.
+    package func addSigningKey(_ key: SigningKeyRecord) async throws {
+        try await write { transaction in
+            try await transaction.sql.raw(
+                """
+                INSERT INTO signing_keys (kid, algorithm, private_key, created_at)
+                VALUES (\(bind: key.kid), \(bind: key.algorithm), \(bind: key.privateKey), \(bind: key.createdAt))
+                """
+            ).run()
+        }
+    }
+
+    /// Deletes the keys a newer one replaced before `cutoff` — when every token they signed has
+    /// long expired — but always keeps the oldest, from which refresh-token successors are derived.
+    @discardableResult
+    package func pruneSigningKeys(replacedBefore cutoff: Date) async throws -> Int {
+        try await write { transaction in
+            try await transaction.sql.raw(
+                """
+                DELETE FROM signing_keys
+                WHERE kid <> (SELECT kid FROM signing_keys ORDER BY created_at, kid LIMIT 1)
+                  AND EXISTS (SELECT 1 FROM signing_keys newer WHERE newer.created_at > signing_keys.created_at
+                              AND newer.created_at < \(bind: cutoff))
+                RETURNING kid
+                """
+            ).all().count
+        }
+    }
+
     /// Returns the signing keys, first storing one made by `makeKey` if there are none.
     ///
     /// Nodes that start together take turns on a lock, so exactly one key is made and all of them use it.

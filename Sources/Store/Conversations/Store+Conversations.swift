@@ -2,13 +2,16 @@ package import Foundation
 package import Models
 import SQLKit
 
-/// What a group-membership change may not exceed.
-package struct GroupLimits: Sendable {
+/// What membership changes may not exceed.
+package struct MembershipLimits: Sendable {
     /// Members of one group, owner included.
     package var maxMembers: Int
+    /// Conversations one user belongs to, direct ones included.
+    package var maxConversationsPerUser: Int
 
-    package init(maxMembers: Int = 1000) {
+    package init(maxMembers: Int = 1000, maxConversationsPerUser: Int = 10_000) {
         self.maxMembers = maxMembers
+        self.maxConversationsPerUser = maxConversationsPerUser
     }
 }
 
@@ -62,6 +65,7 @@ extension Store {
     package func openDirectConversation(
         from userID: UUID,
         with otherID: UUID,
+        limits: MembershipLimits,
         now: Date
     ) async throws -> (conversation: Conversation, created: Bool) {
         guard userID != otherID else {
@@ -69,6 +73,7 @@ extension Store {
         }
         let key = [userID, otherID].map(\.lowercased).sorted().joined(separator: ":")
         let (conversationID, created) = try await write { transaction -> (UUID, Bool) in
+            try await transaction.lockStreams([.user(userID), .user(otherID)])
             guard try await transaction.publicUser(otherID) != nil else { throw Problem.notFound("No such user.") }
             if let existing = try await transaction.sql.raw("SELECT id FROM conversations WHERE direct_key = \(bind: key)").first() {
                 return (try existing.decode(column: "id", as: UUID.self), false)
@@ -76,6 +81,7 @@ extension Store {
             guard try await !transaction.hasBlocked(otherID, userID) else {
                 throw Problem.forbidden("You cannot start a conversation with this user.")
             }
+            try await transaction.requireRoom(for: [userID, otherID], limit: limits.maxConversationsPerUser)
             let id = UUID()
             let inserted = try await transaction.sql.raw(
                 """
@@ -109,14 +115,17 @@ extension Store {
         title: String,
         description: String,
         memberIDs: [UUID],
-        limits: GroupLimits,
+        limits: MembershipLimits,
         now: Date
     ) async throws -> Conversation {
         let others = Self.unique(memberIDs.filter { $0 != ownerID })
         guard others.count + 1 <= limits.maxMembers else { throw Problem.groupFull(limit: limits.maxMembers) }
         let id = UUID()
         try await write { transaction in
+            try await transaction.lockStreams(([ownerID] + others).map(StreamID.user))
             try await transaction.requireUsersExist(others, field: "memberIds")
+            try await transaction.requireAddable(others, by: ownerID, field: "memberIds", in: memberIDs)
+            try await transaction.requireRoom(for: [ownerID] + others, limit: limits.maxConversationsPerUser)
             try await transaction.sql.raw(
                 """
                 INSERT INTO conversations (id, stream, kind, title, description, created_by, created_at, activity_at, member_count)
@@ -162,7 +171,7 @@ extension Store {
             _ = try await sql.authorize(viewer, in: conversationID)
             return try await sql.raw(
                 """
-                SELECT m.role, m.joined_at, m.last_read_seq, \(unsafeRaw: PublicUser.columns(table: "u", prefix: "u_"))
+                SELECT m.role, m.joined_at, m.last_read_seq, \(PublicUser.columns(prefix: "u_", seenBy: viewer))
                 FROM members m JOIN users u ON u.id = m.user_id
                 WHERE m.conversation_id = \(bind: conversationID)
                 ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.display_name_key, u.username
@@ -183,6 +192,7 @@ extension Store {
     /// Changes a group's title and/or description (admins and the owner). Appends `conversation.updated`.
     package func updateGroup(_ id: UUID, by actorID: UUID, title: String?, description: String?, now: Date) async throws -> Conversation {
         try await write { transaction in
+            try await transaction.lockConversation(id)
             _ = try await transaction.sql.authorize(actorID, in: id, atLeast: .admin, groupOnly: true)
             guard title != nil || description != nil else { return }
             try await transaction.sql.raw(
@@ -200,6 +210,7 @@ extension Store {
     /// Deletes a group with its history (the owner only). Every member's stream learns of it.
     package func deleteGroup(_ id: UUID, by actorID: UUID, now: Date) async throws {
         try await write { transaction in
+            try await transaction.lockConversation(id)
             _ = try await transaction.sql.authorize(actorID, in: id, atLeast: .owner, groupOnly: true)
             try await transaction.deleteConversation(id, by: actorID, now: now)
         }
@@ -210,10 +221,11 @@ extension Store {
         _ userIDs: [UUID],
         to id: UUID,
         by actorID: UUID,
-        limits: GroupLimits,
+        limits: MembershipLimits,
         now: Date
     ) async throws -> [Member] {
         try await write { transaction in
+            try await transaction.lockConversation(id)
             _ = try await transaction.sql.authorize(actorID, in: id, atLeast: .admin, groupOnly: true)
             let candidates = Self.unique(userIDs)
             try await transaction.requireUsersExist(candidates, field: "userIds")
@@ -224,6 +236,9 @@ extension Store {
             guard !newcomers.isEmpty else { return }
             let count = try await transaction.memberCount(id)
             guard count + newcomers.count <= limits.maxMembers else { throw Problem.groupFull(limit: limits.maxMembers) }
+            try await transaction.requireAddable(newcomers, by: actorID, field: "userIds", in: userIDs)
+            try await transaction.requireRoom(for: newcomers, limit: limits.maxConversationsPerUser)
+            try await transaction.lockStreams(newcomers.map(StreamID.user))
             try await transaction.sql.raw(
                 "UPDATE conversations SET member_count = member_count + \(bind: newcomers.count) WHERE id = \(bind: id)"
             ).run()
@@ -241,6 +256,7 @@ extension Store {
     /// leaves only after handing ownership on, unless they are the last member: then the group goes.
     package func removeMember(_ targetID: UUID, from id: UUID, by actorID: UUID, now: Date) async throws {
         try await write { transaction in
+            try await transaction.lockConversation(id)
             let actor = try await transaction.sql.authorize(actorID, in: id, groupOnly: true)
             if targetID == actorID {
                 if actor.role == .owner {
@@ -265,6 +281,7 @@ extension Store {
     /// Changes a member's role (the owner only). `owner` hands ownership on; the old owner becomes an admin.
     package func changeRole(of targetID: UUID, in id: UUID, to role: MemberRole, by actorID: UUID, now: Date) async throws -> Member {
         try await write { transaction in
+            try await transaction.lockConversation(id)
             _ = try await transaction.sql.authorize(actorID, in: id, atLeast: .owner, groupOnly: true)
             guard targetID != actorID else {
                 throw Problem.invalidField("role", .invalidFormat, "The owner changes roles by handing ownership to someone else.")
@@ -334,16 +351,18 @@ extension Transaction {
         )
     }
 
-    /// Deletes a conversation and its history: `conversation.deleted` in its stream and
-    /// `conversation.left` in every member's.
+    /// Deletes a conversation and its history: `conversation.deleted` goes out on its stream (live
+    /// only: the stream's log goes with it) and `conversation.left` into every member's.
     func deleteConversation(_ id: UUID, by actorID: UUID, now: Date) async throws {
         try await append(to: .conversation(id), .conversationDeleted(ConversationDeletedData(id: id, deletedBy: actorID)), at: now)
         let members = try await sql.raw("SELECT user_id FROM members WHERE conversation_id = \(bind: id)").all()
             .map { try $0.decode(column: "user_id", as: UUID.self) }
+        try await lockStreams(members.map(StreamID.user))
         for userID in members {
             try await append(to: .user(userID), .conversationLeft(ConversationLeftData(conversationID: id, reason: .deleted)), at: now)
         }
         try await sql.raw("DELETE FROM conversations WHERE id = \(bind: id)").run()
+        try await deleteStream(.conversation(id))
     }
 
     func memberCount(_ id: UUID) async throws -> Int {
@@ -368,6 +387,45 @@ extension Transaction {
             createdBy: try row.decode(column: "created_by", as: UUID.self),
             memberCount: try row.decode(column: "member_count", as: Int.self)
         )
+    }
+
+    /// Refuses, naming each in its field, the users who do not accept being added to groups by
+    /// `actorID`: who has blocked them, or lets only contacts add them and does not have them as one.
+    /// Both get the same answer, so a refusal does not say which it was.
+    func requireAddable(_ ids: [UUID], by actorID: UUID, field: String, in given: [UUID]) async throws {
+        guard !ids.isEmpty else { return }
+        let refused = Set(
+            try await sql.raw(
+                """
+                SELECT u.id FROM users u WHERE u.id IN (\(binds: ids)) AND (
+                    EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = u.id AND b.blocked_id = \(bind: actorID))
+                    OR (u.group_adds = 'contacts'
+                        AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.owner_id = u.id AND c.contact_id = \(bind: actorID))))
+                """
+            ).all().map { try $0.decode(column: "id", as: UUID.self) }
+        )
+        guard !refused.isEmpty else { return }
+        let errors = given.enumerated().filter { refused.contains($0.element) }.map { index, _ in
+            FieldError(field: "\(field)[\(index)]", code: .notAllowed, detail: "This user does not accept being added to groups by you.")
+        }
+        throw Problem(
+            code: .forbidden,
+            title: "Forbidden",
+            detail: "Someone you named does not accept being added to groups by you.",
+            fieldErrors: errors
+        )
+    }
+
+    /// Refuses when any of `ids` already belongs to `limit` conversations.
+    func requireRoom(for ids: [UUID], limit: Int) async throws {
+        guard !ids.isEmpty else { return }
+        let full = try await sql.raw(
+            """
+            SELECT user_id FROM members WHERE user_id IN (\(binds: ids))
+            GROUP BY user_id HAVING COUNT(*) >= \(bind: limit)
+            """
+        ).first()
+        guard full == nil else { throw Problem.tooManyConversations(limit: limit) }
     }
 
     /// Refuses ids that are not users, naming the field they came in.

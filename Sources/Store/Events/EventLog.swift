@@ -39,8 +39,9 @@ extension Transaction {
         let framed = FramedEvent(event, dataJSON: data)
         let insert = SQLQueryString(
             """
-            INSERT INTO events (stream, seq, type, data, ts)
-            VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: event.type.rawValue), \(bind: data), \(bind: now))
+            INSERT INTO events (stream, seq, type, data, ts, message_id)
+            VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: event.type.rawValue), \(bind: data), \(bind: now),
+                    \(bind: event.payload.messageID))
             """
         )
         let statements = alongside(seq)
@@ -60,6 +61,45 @@ extension Transaction {
         }
         appended(framed)
         return event
+    }
+}
+
+extension Transaction {
+    /// Rewrites the events that carry a message's text — its `message.created` and every
+    /// `message.updated` — to show it as it is now: the current text after an edit, none after a
+    /// deletion. Their seqs stay, so resuming stays exactly-once; only what they say changes.
+    func rewriteEvents(of message: Message) async throws {
+        let stream = StreamID.conversation(message.conversationID)
+        var created = message
+        created.reactions = []
+        try await sql.raw(
+            """
+            UPDATE events SET data = \(bind: String(decoding: try WireJSON.encode(created), as: UTF8.self))
+            WHERE stream = \(bind: stream.rawValue) AND seq = \(bind: message.seq)
+            """
+        ).run()
+        let edits = try await sql.raw(
+            """
+            SELECT seq, data FROM events
+            WHERE message_id = \(bind: message.id) AND type = \(bind: EventType.messageUpdated.rawValue) AND stream = \(bind: stream.rawValue)
+            """
+        ).all()
+        for row in edits {
+            var edit = try WireJSON.decode(MessageUpdatedData.self, from: Data(try row.decode(column: "data", as: String.self).utf8))
+            edit.body = message.body
+            try await sql.raw(
+                """
+                UPDATE events SET data = \(bind: String(decoding: try WireJSON.encode(edit), as: UTF8.self))
+                WHERE stream = \(bind: stream.rawValue) AND seq = \(bind: try row.decode(column: "seq", as: Int64.self))
+                """
+            ).run()
+        }
+    }
+
+    /// Deletes a whole stream from the log, as when its conversation is deleted.
+    func deleteStream(_ stream: StreamID) async throws {
+        try await sql.raw("DELETE FROM events WHERE stream = \(bind: stream.rawValue)").run()
+        try await sql.raw("DELETE FROM event_streams WHERE stream = \(bind: stream.rawValue)").run()
     }
 }
 

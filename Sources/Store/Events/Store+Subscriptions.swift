@@ -30,11 +30,9 @@ extension Store {
         }
     }
 
-    /// Deletes logged events older than `cutoff`; clients behind that point must resync.
+    /// Deletes logged events older than `cutoff`, in batches; clients behind that point must resync.
     @discardableResult
     package func pruneEvents(olderThan cutoff: Date) async throws -> Int {
-        try await write { transaction in
-            try await transaction.sql.raw("DELETE FROM events WHERE ts < \(bind: cutoff) RETURNING seq").all().count
-        }
+        try await pruneInBatches(table: "events", key: "stream, seq", where: "ts < \(bind: cutoff)")
     }
 }

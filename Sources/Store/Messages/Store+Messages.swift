@@ -33,9 +33,7 @@ extension Store {
         do {
             return try await write { transaction in
                 let membership = try await transaction.sql.authorize(senderID, in: conversationID)
-                if membership.kind == .direct, try await transaction.isBlockedByPeer(senderID, in: conversationID) {
-                    throw Problem.forbidden("You cannot send messages to this user.")
-                }
+                try await transaction.refuseIfBlocked(senderID, in: membership)
                 if let original = try await transaction.sql.sentMessage(clientMessageID, from: senderID, in: conversationID) {
                     return (original, false)
                 }
@@ -94,27 +92,30 @@ extension Store {
         }
     }
 
-    /// Changes the text of one's own message; sets `editedAt` and appends `message.updated`.
+    /// Changes the text of one's own message; sets `editedAt` and appends `message.updated`. Earlier
+    /// events that carried the old text now carry the new one.
     package func editMessage(_ id: UUID, by editorID: UUID, body: String, now: Date) async throws -> Message {
         try await write { transaction in
             let message = try await transaction.visibleMessage(id, to: editorID).message
             guard message.senderID == editorID else { throw Problem.forbidden("Only its sender may edit a message.") }
             guard !message.isDeleted else { throw Problem.messageDeleted }
             try await transaction.sql.raw("UPDATE messages SET body = \(bind: body), edited_at = \(bind: now) WHERE id = \(bind: id)").run()
+            var edited = message
+            edited.body = body
+            edited.editedAt = now
+            try await transaction.rewriteEvents(of: edited)
             try await transaction.append(
                 to: .conversation(message.conversationID),
                 .messageUpdated(MessageUpdatedData(id: id, conversationID: message.conversationID, seq: message.seq, body: body, editedAt: now)),
                 at: now
             )
-            var edited = message
-            edited.body = body
-            edited.editedAt = now
             edited.reactions = try await transaction.sql.reactionSummaries(for: [id], viewer: editorID)[id] ?? []
             return edited
         }
     }
 
     /// Deletes a message, leaving a tombstone: by its sender, or in a group by an admin or the owner.
+    /// Its text is gone everywhere — the row, the search index, and every event that carried it.
     package func deleteMessage(_ id: UUID, by actorID: UUID, now: Date) async throws {
         try await write { transaction in
             let (message, membership) = try await transaction.visibleMessage(id, to: actorID)
@@ -124,6 +125,10 @@ extension Store {
             }
             try await transaction.sql.raw("UPDATE messages SET body = NULL, deleted_at = \(bind: now) WHERE id = \(bind: id)").run()
             try await transaction.sql.raw("DELETE FROM reactions WHERE message_id = \(bind: id)").run()
+            var tombstone = message
+            tombstone.body = nil
+            tombstone.isDeleted = true
+            try await transaction.rewriteEvents(of: tombstone)
             try await transaction.append(
                 to: .conversation(message.conversationID),
                 .messageDeleted(MessageDeletedData(id: id, conversationID: message.conversationID, seq: message.seq, deletedBy: actorID)),
@@ -136,7 +141,8 @@ extension Store {
     /// and logs nothing.
     package func react(to id: UUID, by userID: UUID, emoji: String, add: Bool, now: Date) async throws {
         try await write { transaction in
-            let message = try await transaction.visibleMessage(id, to: userID).message
+            let (message, membership) = try await transaction.visibleMessage(id, to: userID)
+            try await transaction.refuseIfBlocked(userID, in: membership)
             let changed: Bool
             if add {
                 guard !message.isDeleted else { throw Problem.messageDeleted }
@@ -195,6 +201,7 @@ extension Store {
     package func markRead(_ conversationID: UUID, by userID: UUID, upTo seq: Int64, now: Date) async throws {
         try await write { transaction in
             let membership = try await transaction.sql.authorize(userID, in: conversationID)
+            try await transaction.refuseIfBlocked(userID, in: membership)
             let lastSeq = try await transaction.sql.raw(
                 "SELECT last_seq FROM event_streams WHERE stream = \(bind: StreamID.conversation(conversationID).rawValue)"
             ).first()?.decode(column: "last_seq", as: Int64.self) ?? 0
@@ -241,9 +248,34 @@ extension Transaction {
         return (try Message(row: row), membership)
     }
 
+    /// Refuses whoever the other member of a direct conversation has blocked: no messages,
+    /// reactions, read receipts (nor, through `Store.mayInteract`, typing) reach the blocker.
+    func refuseIfBlocked(_ userID: UUID, in membership: Membership) async throws {
+        guard membership.kind == .direct, try await sql.isBlockedByPeer(userID, in: membership.conversationID) else { return }
+        throw Problem.forbidden("This user does not accept anything from you here.")
+    }
+}
+
+extension Store {
+    /// Whether `userID` may signal the other members of a conversation (typing): not when it is a
+    /// direct one whose other member blocked them.
+    package func mayInteract(_ userID: UUID, in conversationID: UUID) async throws -> Bool {
+        try await read { sql in
+            try await sql.raw(
+                """
+                SELECT 1 AS blocked FROM conversations c JOIN members m ON m.conversation_id = c.id
+                JOIN blocks b ON b.blocker_id = m.user_id
+                WHERE c.id = \(bind: conversationID) AND c.kind = 'direct' AND m.user_id <> \(bind: userID) AND b.blocked_id = \(bind: userID)
+                """
+            ).first() == nil
+        }
+    }
+}
+
+extension SQLDatabase {
     /// Whether the other member of a direct conversation has blocked `senderID`.
     func isBlockedByPeer(_ senderID: UUID, in conversationID: UUID) async throws -> Bool {
-        try await sql.raw(
+        try await raw(
             """
             SELECT 1 AS blocked FROM members m JOIN blocks b ON b.blocker_id = m.user_id
             WHERE m.conversation_id = \(bind: conversationID) AND m.user_id <> \(bind: senderID) AND b.blocked_id = \(bind: senderID)

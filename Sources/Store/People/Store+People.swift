@@ -5,7 +5,7 @@ import SQLKit
 extension Store {
     /// Users whose username or display name contains `query` (any case), those that start with it first,
     /// then by username. Emails are never searched nor shown.
-    package func searchUsers(_ query: String, limit: Int, cursor: String?) async throws -> Page<PublicUser> {
+    package func searchUsers(_ query: String, viewer: UUID, limit: Int, cursor: String?) async throws -> Page<PublicUser> {
         let after = try Cursor(decoding: cursor, count: 2)
         let needle = Self.likeEscaped(query.lowercased())
         let afterRank = try after?.int64(0) ?? -1
@@ -14,10 +14,10 @@ extension Store {
             try await sql.raw(
                 """
                 SELECT * FROM (
-                    SELECT \(unsafeRaw: PublicUser.columns()),
+                    SELECT \(PublicUser.columns(seenBy: viewer)),
                            CASE WHEN username LIKE \(bind: needle + "%") ESCAPE '\\' OR display_name_key LIKE \(bind: needle + "%") ESCAPE '\\'
                                 THEN 0 ELSE 1 END AS match_rank
-                    FROM users
+                    FROM users u
                     WHERE username LIKE \(bind: "%" + needle + "%") ESCAPE '\\' OR display_name_key LIKE \(bind: "%" + needle + "%") ESCAPE '\\'
                 ) ranked
                 WHERE match_rank > \(bind: afterRank) OR (match_rank = \(bind: afterRank) AND username > \(bind: afterUsername))
@@ -31,10 +31,10 @@ extension Store {
         return Page(items: users, nextCursor: next)
     }
 
-    /// Anyone's package profile.
-    package func publicUser(id: UUID) async throws -> PublicUser? {
+    /// Anyone's public profile, as `viewer` may see it.
+    package func publicUser(id: UUID, viewer: UUID) async throws -> PublicUser? {
         try await database.read { sql in
-            try await sql.raw("SELECT \(unsafeRaw: PublicUser.columns()) FROM users WHERE id = \(bind: id)").first()
+            try await sql.raw("SELECT \(PublicUser.columns(seenBy: viewer)) FROM users u WHERE u.id = \(bind: id)").first()
                 .map { try PublicUser(row: $0) }
         }
     }
@@ -46,7 +46,7 @@ extension Store {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT c.nickname, c.created_at, \(unsafeRaw: PublicUser.columns(table: "u", prefix: "u_"))
+                SELECT c.nickname, c.created_at, \(PublicUser.columns(prefix: "u_", seenBy: ownerID))
                 FROM contacts c JOIN users u ON u.id = c.contact_id
                 WHERE c.owner_id = \(bind: ownerID)
                 ORDER BY u.display_name_key, u.username
@@ -105,7 +105,7 @@ extension Store {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT b.created_at, \(unsafeRaw: PublicUser.columns(table: "u", prefix: "u_"))
+                SELECT b.created_at, \(PublicUser.columns(prefix: "u_", seenBy: ownerID))
                 FROM blocks b JOIN users u ON u.id = b.blocked_id
                 WHERE b.blocker_id = \(bind: ownerID)
                 ORDER BY b.created_at DESC, u.username
@@ -151,8 +151,9 @@ extension Store {
 }
 
 extension Transaction {
+    /// A user's public profile as events carry it: the same for everyone, so without `lastSeenAt`.
     func publicUser(_ id: UUID) async throws -> PublicUser? {
-        try await sql.raw("SELECT \(unsafeRaw: PublicUser.columns()) FROM users WHERE id = \(bind: id)").first()
+        try await sql.raw("SELECT \(PublicUser.columns(seenBy: nil)) FROM users u WHERE u.id = \(bind: id)").first()
             .map { try PublicUser(row: $0) }
     }
 
@@ -164,9 +165,23 @@ extension Transaction {
 }
 
 extension PublicUser {
-    /// The `users` columns of a package profile, optionally qualified by `table` and renamed with `prefix`.
-    static func columns(table: String? = nil, prefix: String = "") -> String {
-        selectList(["id", "username", "display_name", "bio", "avatar_url", "created_at", "last_seen_at"], table: table, prefix: prefix)
+    /// The columns of a public profile from `users u`, renamed with `prefix`, as `viewer` may see it.
+    ///
+    /// When a user was last online shows only to the user, and to whom they share presence with —
+    /// someone in a conversation with them, or whom they have as a contact — unless they blocked the
+    /// viewer or hide it. Without a viewer (in events, which everyone shares) it never shows.
+    static func columns(prefix: String = "", seenBy viewer: UUID?) -> SQLQueryString {
+        let plain: SQLQueryString = "\(unsafeRaw: selectList(["id", "username", "display_name", "bio", "avatar_url", "created_at"], table: "u", prefix: prefix))"
+        guard let viewer else { return plain + ", NULL AS \(unsafeRaw: prefix)last_seen_at" }
+        return plain + """
+            , CASE WHEN u.id = \(bind: viewer) THEN u.last_seen_at
+                   WHEN u.last_seen_visible <> 0
+                    AND NOT EXISTS (SELECT 1 FROM blocks lb WHERE lb.blocker_id = u.id AND lb.blocked_id = \(bind: viewer))
+                    AND (EXISTS (SELECT 1 FROM contacts lc WHERE lc.owner_id = u.id AND lc.contact_id = \(bind: viewer))
+                         OR EXISTS (SELECT 1 FROM members lm JOIN members lv ON lv.conversation_id = lm.conversation_id
+                                    WHERE lm.user_id = u.id AND lv.user_id = \(bind: viewer)))
+                   THEN u.last_seen_at END AS \(unsafeRaw: prefix)last_seen_at
+            """
     }
 
     init(row: any SQLRow, prefix: String = "") throws {

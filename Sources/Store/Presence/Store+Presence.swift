@@ -5,20 +5,26 @@ import SQLKit
 extension Store {
     // MARK: - Presence
 
-    /// Who hears of `userID`'s presence: their co-members in any conversation, and everyone who has
-    /// them as a contact.
-    package func presenceAudience(of userID: UUID) async throws -> Set<UUID> {
+    /// Who hears of `userID`'s presence — whom they share a conversation with and whom they have as
+    /// a contact, never whom they blocked — and whether they let them see when they were last online.
+    ///
+    /// Adding someone as a contact does not let one follow their presence: it is theirs to give.
+    package func presenceAudience(of userID: UUID) async throws -> (audience: Set<UUID>, showsLastSeen: Bool) {
         try await database.read { sql in
             let rows = try await sql.raw(
                 """
-                SELECT other.user_id AS user_id FROM members mine
-                JOIN members other ON other.conversation_id = mine.conversation_id
-                WHERE mine.user_id = \(bind: userID) AND other.user_id <> \(bind: userID)
-                UNION
-                SELECT owner_id AS user_id FROM contacts WHERE contact_id = \(bind: userID)
+                SELECT user_id FROM (
+                    SELECT other.user_id AS user_id FROM members mine
+                    JOIN members other ON other.conversation_id = mine.conversation_id
+                    WHERE mine.user_id = \(bind: userID) AND other.user_id <> \(bind: userID)
+                    UNION
+                    SELECT contact_id AS user_id FROM contacts WHERE owner_id = \(bind: userID)
+                ) audience
+                WHERE user_id NOT IN (SELECT blocked_id FROM blocks WHERE blocker_id = \(bind: userID))
                 """
             ).all()
-            return Set(try rows.map { try $0.decode(column: "user_id", as: UUID.self) })
+            let audience = Set(try rows.map { try $0.decode(column: "user_id", as: UUID.self) })
+            return (audience, try await sql.preferences(of: userID)?.privacy.showLastSeen ?? true)
         }
     }
 

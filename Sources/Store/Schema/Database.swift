@@ -31,6 +31,10 @@ package protocol Database: Sendable {
 
     /// Whether `error` is the database refusing a duplicate in a unique index.
     func isUniqueViolation(_ error: any Error) -> Bool
+
+    /// Whether `error` is a transaction chosen to fail so that others may go on (a deadlock or a
+    /// serialization failure): trying it again is safe and likely to succeed.
+    func isRetryable(_ error: any Error) -> Bool
 }
 
 extension Database {

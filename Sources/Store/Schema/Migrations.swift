@@ -269,6 +269,29 @@ package enum Migrator {
                 "CREATE INDEX presence_expires_at ON presence (expires_at)",
             ]
         ),
+        Migration(
+            version: 4,
+            name: "privacy settings, and the events of a message found by its id",
+            statements: [
+                "ALTER TABLE users ADD COLUMN group_adds TEXT NOT NULL DEFAULT 'everyone'",
+                "ALTER TABLE users ADD COLUMN last_seen_visible INTEGER NOT NULL DEFAULT 1",
+                // Deleting or editing a message rewrites the events that carry its text.
+                "ALTER TABLE events ADD COLUMN message_id {uuid}",
+                .sqlite(
+                    """
+                    UPDATE events SET message_id = upper(json_extract(data, '$.id'))
+                    WHERE type IN ('message.created', 'message.updated', 'message.deleted')
+                    """
+                ),
+                .postgres(
+                    """
+                    UPDATE events SET message_id = (data::json->>'id')::uuid
+                    WHERE type IN ('message.created', 'message.updated', 'message.deleted')
+                    """
+                ),
+                "CREATE INDEX events_message_id ON events (message_id) WHERE message_id IS NOT NULL",
+            ]
+        ),
     ]
 
     /// The newest schema version this build knows.

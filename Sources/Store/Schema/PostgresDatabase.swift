@@ -46,6 +46,11 @@ package final class PostgresDatabase: Database, Service {
         (error as? PSQLError)?.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw
     }
 
+    package func isRetryable(_ error: any Error) -> Bool {
+        let state = (error as? PSQLError)?.serverInfo?[.sqlState]
+        return state == PostgresError.Code.deadlockDetected.raw || state == PostgresError.Code.serializationFailure.raw
+    }
+
     /// Reads a `postgres://` or `postgresql://` URL, as libpq does for the parts Parley supports:
     /// `sslmode` (`disable`, the default, `prefer` or `require`); `host` naming a directory, to connect
     /// through its Unix socket; `options` of `-c name=value` server settings — `options=-c%20search_path%3Dparley`

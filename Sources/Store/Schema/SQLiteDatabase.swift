@@ -72,6 +72,9 @@ package final class SQLiteDatabase: Database, Service {
     }
 
 
+    /// Never: SQLite's writes take turns.
+    package func isRetryable(_ error: any Error) -> Bool { false }
+
     package func isUniqueViolation(_ error: any Error) -> Bool {
         guard let error = error as? SQLiteError else { return false }
         return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
