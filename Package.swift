@@ -176,6 +176,7 @@ let package = Package(
             dependencies: [
                 "API",
                 "App",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "Store",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

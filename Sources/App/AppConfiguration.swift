@@ -37,6 +37,8 @@ package struct AppConfiguration: Sendable {
     package var publicURL: String?
     /// How long sessions live: idle, in all, and how soon a retried refresh is recognized.
     package var sessions = SessionPolicy()
+    /// How often a node looks for a newer signing key (`parley keys rotate`), in seconds.
+    package var signingKeyRefresh: TimeInterval = 60
     /// How long access tokens live; 15 minutes, shorter only in tests.
     package var accessTokenLifetime = AccessTokens.defaultLifetime
     /// The bcrypt cost of new password hashes.
@@ -60,7 +62,8 @@ package struct AppConfiguration: Sendable {
     /// How long a connection may go without sending a complete request head (idle keep-alive
     /// connections and slow headers alike) before it is closed.
     package var httpIdleTimeout: Duration = .seconds(30)
-    /// How long a request body may take to arrive; slower is answered 408.
+    /// How long a request body may take to arrive, from its head to its end; a slower one has its
+    /// connection closed.
     package var bodyReadTimeout: Duration = .seconds(30)
     /// The wall clock; tests move it.
     package var now: @Sendable () -> Date = { Date() }

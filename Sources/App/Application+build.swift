@@ -73,7 +73,12 @@ private func assemble(
     let database = try await openDatabase(configuration, logger: logger)
     let bus = makeBus(for: database)
     let store = Store(database: database, bus: bus, sessions: configuration.sessions)
-    let tokens = AccessTokens(store: store, lifetime: configuration.accessTokenLifetime, logger: logger)
+    let tokens = AccessTokens(
+        store: store,
+        lifetime: configuration.accessTokenLifetime,
+        keyRefreshInterval: configuration.signingKeyRefresh,
+        logger: logger
+    )
     let authenticator = Authenticator(tokens: tokens, store: store, now: configuration.now)
     let passwordHasher = PasswordHasher(
         cost: configuration.passwordCost,
@@ -90,7 +95,7 @@ private func assemble(
 
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestMiddleware(proxies: TrustedProxies(configuration.trustedProxies)))
-    router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodySize, timeout: configuration.bodyReadTimeout))
+    router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodySize))
     HealthAndSpecRoutes(database: database, tokens: tokens).register(on: router)
     if configuration.role.servesREST {
         try ParleyAPI(
@@ -110,10 +115,17 @@ private func assemble(
 
     let (databaseReady, databaseMigrated) = AsyncStream<Void>.makeStream()
     var realtime: RealtimeServer?
-    // The idle timeout closes a connection that sends no complete request head for that long:
-    // keep-alive connections left open, and slowloris clients that dribble a header.
-    let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.httpIdleTimeout))
-    var server = HTTPServerBuilder.http1(configuration: http1)
+    // Read deadlines: a connection's first request head must come within the idle timeout, later
+    // ones too (an idle keep-alive connection is closed), and each body within its own timeout.
+    let headTimeout = TimeAmount(configuration.httpIdleTimeout)
+    let bodyTimeout = TimeAmount(configuration.bodyReadTimeout)
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [BodyDeadlineHandler(timeout: bodyTimeout)],
+        idleTimeout: headTimeout
+    )
+    var server = HTTPServerBuilder { responder in
+        FirstHeadDeadlineChannel(wrapped: HTTP1Channel(responder: responder, configuration: http1), timeout: headTimeout)
+    }
     if configuration.role.servesRealtime {
         var realtimeConfiguration = configuration.realtime
         realtimeConfiguration.trustedProxies = TrustedProxies(configuration.trustedProxies)
@@ -128,18 +140,22 @@ private func assemble(
         )
         let webSocketRouter = Router(context: AppWebSocketRequestContext.self)
         service.registerRoutes(on: webSocketRouter)
-        server = .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: .init(
-                http1: http1,
-                ws: .init(
-                    maxFrameSize: configuration.realtime.maxFrameSize,
-                    autoPing: .enabled(timePeriod: configuration.realtime.pingInterval),
-                    closeTimeout: .seconds(2),
-                    validateUTF8: true
-                )
+        let upgrade = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: http1,
+            ws: .init(
+                maxFrameSize: configuration.realtime.maxFrameSize,
+                autoPing: .enabled(timePeriod: configuration.realtime.pingInterval),
+                closeTimeout: .seconds(2),
+                validateUTF8: true
             )
         )
+        let webSocketResponder = webSocketRouter.buildResponder()
+        server = HTTPServerBuilder { responder in
+            FirstHeadDeadlineChannel(
+                wrapped: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: upgrade),
+                timeout: headTimeout
+            )
+        }
         HealthAndSpecRoutes.registerRealtimeHints(on: router)
         realtime = service
     }

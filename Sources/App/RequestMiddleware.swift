@@ -94,8 +94,6 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
 /// body, it states its length, so that an empty body is known to be empty (see `EmptyBodyMiddleware`).
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
-    /// How long the whole body may take to arrive.
-    let timeout: Duration
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
@@ -103,13 +101,9 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let body: ByteBuffer
         do {
-            let incoming = request.body
-            let limit = limit
-            body = try await withTimeout(timeout) { try await incoming.collect(upTo: limit) }
+            body = try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem.payloadTooLarge(limit: limit)
-        } catch is TimeoutError {
-            throw Problem(code: .requestTimeout, title: "Request timeout", detail: "The request body took too long to arrive.")
         }
         var head = request.head
         head.headerFields[.contentLength] = String(body.readableBytes)

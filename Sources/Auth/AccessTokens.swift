@@ -42,13 +42,14 @@ package final class AccessTokens: Sendable {
     }
 
     /// How long a node signs with the keys it has before it looks for a newer one (`parley keys rotate`).
-    static let keyRefreshInterval: TimeInterval = 60
+    private let keyRefreshInterval: TimeInterval
     /// How far in the future a token's `iat` may be, for clocks that differ a little between nodes.
     static let clockLeeway: TimeInterval = 60
 
-    package init(store: Store, lifetime: TimeInterval = AccessTokens.defaultLifetime, logger: Logger) {
+    package init(store: Store, lifetime: TimeInterval = AccessTokens.defaultLifetime, keyRefreshInterval: TimeInterval = 60, logger: Logger) {
         self.store = store
         self.lifetime = lifetime
+        self.keyRefreshInterval = keyRefreshInterval
         self.logger = logger
     }
 
@@ -68,7 +69,7 @@ package final class AccessTokens: Sendable {
     ///
     /// Ed25519 signatures are deterministic: the same claims at the same second give the same token.
     package func issue(userID: UUID, sessionID: UUID, now: Date) async throws -> String {
-        await reloadIfDue(after: Self.keyRefreshInterval)
+        await reloadIfDue(after: keyRefreshInterval)
         guard let kid = state.withLock({ $0.signingKID }) else { throw TokenError.noSigningKey }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(

@@ -35,7 +35,7 @@ struct Reader {
                 continue
             }
             guard takeToken() else {
-                refuse(FrameError(id: nil, code: .rateLimited, detail: "Too many frames; slow down."))
+                refuse(FrameError(id: ClientFrame.id(in: text), code: .rateLimited, detail: "Too many frames; slow down."))
                 continue
             }
             let frame: ClientFrame

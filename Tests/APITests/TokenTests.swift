@@ -114,6 +114,15 @@ struct TokenTests {
             wrongSession.sid = UUID().uuidString.lowercased()
             forgeries["unknown session"] = try Self.token(header: header, claims: wrongSession, sign: signWithServerKey)
             forgeries["not a JWT"] = "hello"
+            var typed = header
+            typed["typ"] = "at+jwt"
+            forgeries["another typ"] = try Self.token(header: typed, claims: claims, sign: signWithServerKey)
+            typed["typ"] = nil
+            forgeries["no typ"] = try Self.token(header: typed, claims: claims, sign: signWithServerKey)
+            var future = claims
+            future.iat = now + 3600
+            future.exp = now + 4500
+            forgeries["issued an hour from now"] = try Self.token(header: header, claims: future, sign: signWithServerKey)
 
             for (name, token) in forgeries {
                 let response = try await app.api(token: token).getMe()
@@ -123,6 +132,23 @@ struct TokenTests {
                 }
                 #expect(try refusal.body.applicationProblemJson.code == "unauthorized", "\(name)")
             }
+        }
+    }
+
+    @Test("parley keys rotate: new tokens are signed with the new key; tokens of the old one still verify", arguments: TestBackend.all)
+    func keyRotation(backend: TestBackend) async throws {
+        try await withApp(backend, configure: { $0.signingKeyRefresh = 0.2 }) { app in
+            let before = try await app.register("kim")
+            let oldKID = try #require(try Self.parts(before.accessToken).header["kid"])
+            let newKID = try await rotateSigningKey(app.configuration, logger: TestBackend.logger)
+            #expect(newKID != oldKID)
+            try await Task.sleep(for: .milliseconds(300))
+            let after = try await app.api.login(body: .json(.init(login: "kim", password: "correct horse battery"))).ok.body.json
+            #expect(try Self.parts(after.accessToken).header["kid"] == newKID)
+            _ = try await app.api(token: before.accessToken).getMe().ok
+            _ = try await app.api(token: after.accessToken).getMe().ok
+            let jwks = String(buffer: try await app.raw(.get, "/.well-known/jwks.json").body)
+            #expect(jwks.contains(oldKID) && jwks.contains(newKID))
         }
     }
 

@@ -66,12 +66,12 @@ struct LiveRealtimeTests {
                         try await Task.sleep(for: .milliseconds(5))
                     }
                 }
-                try await first.next(where: { $0.data["body"] as? String == "m50" })
+                try await first.next(where: { $0.data["body"] as? String == "m50" }, timeout: .seconds(30))
                 await nodes[1].process.signal(SIGKILL)
                 _ = try await first.waitForClose()
                 let cursors = first.cursors
 
-                let second = try await HTTP(port: nodes[0].port).connect(bob, resume: cursors)
+                let second = try await HTTP(port: nodes[0].port).connect(bob, resume: cursors, timeout: .seconds(30))
                 try await sender.value
                 try await second.next(where: { $0.data["body"] as? String == "m\(total - 1)" }, timeout: .seconds(30))
 

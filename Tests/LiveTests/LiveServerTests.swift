@@ -53,11 +53,21 @@ struct LiveServerTests {
             let spec = try await server.request("GET", "/openapi.yaml")
             #expect(spec.status == 200 && spec.body.hasPrefix("openapi: 3.1"))
 
+            // Security events are logged as such, naming the user and the client, never a secret.
+            let refreshed = try await server.request("POST", "/api/v1/auth/refresh", json: #"{"refreshToken":"\#(refreshToken)"}"#)
+            let newRefresh = try #require(try JSONDecoder().decode([String: JSONValue].self, from: Data(refreshed.body.utf8))["refreshToken"]?.string)
+            #expect(try await server.request("POST", "/api/v1/auth/refresh", json: #"{"refreshToken":"\#(newRefresh)"}"#).status == 200)
+            #expect(try await server.request("POST", "/api/v1/auth/refresh", json: #"{"refreshToken":"\#(refreshToken)"}"#).status == 401)
+            for _ in 0..<10 { _ = try await server.request("POST", "/api/v1/auth/login", json: #"{"login":"alice","password":"wrong and secret"}"#) }
+
             await server.process.signal(SIGTERM)
             #expect(try await server.process.waitForExit(timeout: .seconds(15)) == 0)
             let log = server.process.output()
             #expect(log.contains("live-test-1"), "the access log names the request id")
-            for secret in [password, "wrong and secret", accessToken, refreshToken] {
+            #expect(log.contains("security.event=refresh_token_reuse"), "a reused refresh token is a security event")
+            #expect(log.contains("security.event=login_rate_limited"), "so is a lockout")
+            #expect(log.contains("client.address=127.0.0.1"))
+            for secret in [password, "wrong and secret", accessToken, refreshToken, newRefresh] {
                 #expect(!log.contains(secret), "the log must not contain \(secret.prefix(12))…")
             }
         }

@@ -1,8 +1,5 @@
 import Foundation
 import TestSupport
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A `parley` process built by this package, serving on a real socket.
 struct ParleyProcess {
@@ -68,21 +65,10 @@ struct ParleyProcess {
         json: String? = nil,
         headers: [String: String] = [:]
     ) async throws -> (status: Int, headers: [String: String], body: String) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 10
-        if let json {
-            request.httpBody = Data(json.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw TestSetupError("not an HTTP response") }
-        var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
-        }
-        return (http.statusCode, fields, String(decoding: data, as: UTF8.self))
+        var headers = headers
+        if json != nil { headers["Content-Type"] = "application/json" }
+        let response = try await HTTP(port: port).request(method, path, body: json, headers: headers)
+        return (response.status, response.headers, response.body)
     }
 
     /// Waits for `GET /readyz` to answer 200.

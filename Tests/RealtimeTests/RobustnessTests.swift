@@ -37,15 +37,19 @@ struct RobustnessTests {
         }
     }
 
-    @Test("Frames beyond the rate limit are refused, not served", arguments: TestBackend.all)
+    @Test("Frames beyond the rate limit are refused, not served, and the refusal echoes their id", arguments: TestBackend.all)
     func rateLimit(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in
             let alice = try await running.http.register("alice")
             let client = try await running.http.connect(alice)
             for n in 0..<45 { client.send(["type": "ping", "id": "\(n)"]) }
             try await eventually("45 answers") { client.frames.filter { $0.type == "pong" || $0.type == "error" }.count >= 45 ? true : nil }
-            let limited = client.frames.filter { $0.code == "rate_limited" }.count
-            #expect(limited >= 1 && limited <= 10)
+            let limited = client.frames.filter { $0.code == "rate_limited" }
+            #expect(limited.count >= 1 && limited.count <= 10)
+            // Each refusal names the frame it refused, and no frame is answered twice.
+            #expect(limited.allSatisfy { $0.id != nil })
+            let answered = client.frames.filter { $0.type == "pong" || $0.type == "error" }.compactMap(\.id)
+            #expect(Set(answered).count == answered.count && Set(answered) == Set((0..<45).map(String.init)))
             #expect(!client.closed)
             client.cancel()
         }

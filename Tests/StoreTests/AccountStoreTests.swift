@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import SQLKit
 import Store
 import TestSupport
 import Testing
@@ -188,6 +189,26 @@ struct AccountStoreTests {
             #expect(report.refreshTokens == 2)
             #expect(try await store.sessionStatus(id: live.id) != nil)
             #expect(try await store.sessionStatus(id: revoked.id) == nil)
+        }
+    }
+
+    @Test("Pruning works through more than a batch, all of it, in batches of its own", arguments: TestBackend.all)
+    func pruningInBatches(backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let (user, _) = try await store.register(Self.account("many", "many@example.com"), session: Self.session("live"), now: Self.now)
+            let expired = Self.now.addingTimeInterval(60)
+            for batch in 0..<5 {
+                try await store.database.write { sql in
+                    var query = SQLQueryString("INSERT INTO password_reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ")
+                    for n in 0..<500 {
+                        query = query + (n == 0 ? "" : ", ") + "(\(bind: "h\(batch)-\(n)"), \(bind: user.id), \(bind: Self.now), \(bind: expired))"
+                    }
+                    try await sql.raw(query).run()
+                }
+            }
+            let report = try await store.pruneExpired(now: Self.now.addingTimeInterval(3600))
+            #expect(report.resetTokens == 2_500)
+            #expect(try await store.pruneExpired(now: Self.now.addingTimeInterval(3600)).resetTokens == 0)
         }
     }
 }

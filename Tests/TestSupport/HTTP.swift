@@ -1,9 +1,13 @@
+import AsyncHTTPClient
 package import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// A plain HTTP client for servers on real sockets.
+///
+/// It runs on AsyncHTTPClient, over SwiftNIO's event loops: Foundation's URLSession on Linux waits
+/// on its sockets with `select()`, which stops working once a process has more than 1,024 files
+/// open — as the suite, with its many sockets, does.
 package struct HTTP: Sendable {
     package let port: Int
 
@@ -30,22 +34,27 @@ package struct HTTP: Sendable {
         token: String? = nil,
         headers: [String: String] = [:]
     ) async throws -> Response {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 10
+        var headers = headers
+        var body: String?
         if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            body = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
+            headers["Content-Type"] = "application/json"
         }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw TestSetupError("not an HTTP response") }
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        return try await request(method, path, body: body, headers: headers)
+    }
+
+    /// A request with a body of any kind.
+    package func request(_ method: String, _ path: String, body: String?, headers: [String: String] = [:]) async throws -> Response {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
-        }
-        return Response(status: http.statusCode, headers: fields, body: String(decoding: data, as: UTF8.self))
+        for header in response.headers { fields[header.name.lowercased()] = header.value }
+        let data = try await response.body.collect(upTo: 64 << 20)
+        return Response(status: Int(response.status.code), headers: fields, body: String(buffer: data))
     }
 
     /// A signed-in user.

@@ -154,12 +154,12 @@ package final class RealtimeClient: Sendable {
 
 extension HTTP {
     /// A realtime connection for `account`, past `hello` and an empty `resume`.
-    package func connect(_ account: Account, resume cursors: [String: Int64]? = [:]) async throws -> RealtimeClient {
+    package func connect(_ account: Account, resume cursors: [String: Int64]? = [:], timeout: Duration = .seconds(10)) async throws -> RealtimeClient {
         let client = RealtimeClient(port: port, token: account.accessToken)
-        try await client.next("hello")
+        try await client.next("hello", timeout: timeout)
         if let cursors {
             client.send(["type": "resume", "id": "resume", "cursors": cursors])
-            try await client.next("resumed")
+            try await client.next("resumed", timeout: timeout)
         }
         return client
     }

@@ -34,7 +34,6 @@ extension ErrorCode {
         .notFound: 404,
         .methodNotAllowed: 405,
         .notAcceptable: 406,
-        .requestTimeout: 408,
         .usernameTaken: 409, .emailTaken: 409, .groupFull: 409, .ownerMustTransfer: 409, .messageDeleted: 409,
         .tooManyConversations: 409,
         .payloadTooLarge: 413,

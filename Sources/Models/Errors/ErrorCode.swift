@@ -17,7 +17,6 @@ package struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let forbidden = ErrorCode("forbidden")
     package static let notFound = ErrorCode("not_found")
     package static let methodNotAllowed = ErrorCode("method_not_allowed")
-    package static let requestTimeout = ErrorCode("request_timeout")
     package static let notAcceptable = ErrorCode("not_acceptable")
     package static let usernameTaken = ErrorCode("username_taken")
     package static let emailTaken = ErrorCode("email_taken")

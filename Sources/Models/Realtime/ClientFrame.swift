@@ -60,7 +60,8 @@ package enum ClientFrame: Sendable, Equatable {
         }
     }
 
-    private static func id(in text: String) -> String? {
+    /// The `id` of a frame's text, if it has one, without reading the rest.
+    package static func id(in text: String) -> String? {
         struct OnlyID: Decodable { var id: String? }
         return (try? WireJSON.decode(OnlyID.self, from: Data(text.utf8)))?.id
     }
