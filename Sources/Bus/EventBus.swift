@@ -49,10 +49,15 @@ package final class EventBus: Sendable {
 
     // MARK: - Subscribing
 
+    /// Items one subscriber may have waiting; past that the oldest are dropped. A dropped event is
+    /// not lost: the connections it was for see a gap at the next event of its stream and read it
+    /// from the log.
+    package static let subscriberBuffer = 100_000
+
     /// A stream of everything delivered from now on; it ends when the subscriber stops iterating.
     package func subscribe() -> AsyncStream<BusItem> {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<BusItem>.makeStream()
+        let (stream, continuation) = AsyncStream<BusItem>.makeStream(bufferingPolicy: .bufferingNewest(Self.subscriberBuffer))
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }

@@ -83,7 +83,9 @@ package final class RealtimeServer: Service {
         }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         let bus = context.bus.subscribe()
-        let (presence, presenceQueue) = AsyncStream<Signal>.makeStream()
+        // Presence notices wait here for their audience to be read; past 10,000 the oldest are
+        // dropped — a presence notice matters only while it is news.
+        let (presence, presenceQueue) = AsyncStream<Signal>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.route(bus, presence: presenceQueue) }
             group.addTask { await self.announce(presence) }

@@ -128,6 +128,33 @@ struct SecurityRealtimeTests {
         }
     }
 
+    @Test("Someone blocked is not shown typing in the direct conversation", arguments: TestBackend.all)
+    func blockedTyping(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let mallory = try await http.register("mallory")
+            let direct = try await http.request("POST", "/api/v1/conversations/direct", json: ["userId": mallory.id], token: alice.accessToken)
+            let conversation = try #require(direct.json["id"] as? String)
+            let aliceClient = try await http.connect(alice)
+            let malloryClient = try await http.connect(mallory)
+            malloryClient.send(["type": "typing", "id": "t1", "conversationId": conversation])
+            try await malloryClient.next(where: { $0.id == "t1" })
+            try await aliceClient.next("typing")
+            #expect(try await http.request("PUT", "/api/v1/blocks/\(mallory.id)", token: alice.accessToken).status == 200)
+            try await Task.sleep(for: .seconds(2.1))  // past the typing interval
+            let before = aliceClient.frames.filter { $0.type == "typing" }.count
+            malloryClient.send(["type": "typing", "id": "t2", "conversationId": conversation])
+            try await malloryClient.next(where: { $0.id == "t2" })
+            _ = try await http.request("PATCH", "/api/v1/me", json: ["bio": "marker"], token: alice.accessToken)
+            try await aliceClient.next("user.updated")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(aliceClient.frames.filter { $0.type == "typing" }.count == before)
+            aliceClient.cancel()
+            malloryClient.cancel()
+        }
+    }
+
     @Test("hello is the first frame of every connection, also when 50 open at once", arguments: [TestBackend.sqlite])
     func helloFirst(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in
