@@ -72,6 +72,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libvips, the image library (Debian's libvips-dev), for uploads: validate, strip, thumbnail.
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
         // Access tokens and sessions: who a bearer token speaks for. Shared by API and Realtime.
         .target(
             name: "Auth",
@@ -89,6 +95,7 @@ let package = Package(
             name: "API",
             dependencies: [
                 "Auth",
+                "CVips",
                 "Models",
                 "Store",
                 .product(name: "Crypto", package: "swift-crypto"),

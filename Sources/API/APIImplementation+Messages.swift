@@ -20,17 +20,19 @@ extension APIImplementation {
         let identity = try identity()
         let id = try Parameters.pathID(input.path.conversationId, "conversation")
         guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
-        var validator = Validator()
-        let clientMessageID = validator.check("clientMessageId", body.clientMessageId, FieldRules.clientMessageID)
-        let text = validator.check("body", body.body, FieldRules.messageBody)
-        try validator.finish()
-        let replyTo = try body.replyToId.map { raw throws(Problem) in try Parameters.id(raw, field: "replyToId") }
+        let draft = try MessageDraft(
+            clientMessageID: body.clientMessageId,
+            body: body.body,
+            replyToID: body.replyToId,
+            attachments: body.attachments ?? []
+        ).validated()
         let (message, created) = try await store.sendMessage(
             to: id,
             from: identity.userID,
-            clientMessageID: clientMessageID,
-            body: text,
-            replyTo: replyTo,
+            clientMessageID: draft.clientMessageID,
+            body: draft.body,
+            replyTo: draft.replyToID,
+            attachments: draft.attachments,
             now: now()
         )
         return created ? .created(.init(body: .json(message))) : .ok(.init(body: .json(message)))

@@ -21,6 +21,7 @@ package struct ParleyAPI: Sendable {
         authenticator: Authenticator,
         passwordHasher: PasswordHasher,
         passwordResets: PasswordResetMailer,
+        images: ImageProcessor,
         limits: RateLimits,
         membershipLimits: MembershipLimits,
         now: @escaping @Sendable () -> Date,
@@ -31,6 +32,7 @@ package struct ParleyAPI: Sendable {
             authenticator: authenticator,
             passwords: passwordHasher,
             passwordResets: passwordResets,
+            images: images,
             limiters: Limiters(limits, now: now),
             membershipLimits: membershipLimits,
             now: now,
@@ -48,6 +50,7 @@ package struct ParleyAPI: Sendable {
             configuration: Configuration(dateTranscoder: .iso8601, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [
                 ProblemMiddleware(logger: logger),
+                HeaderValueMiddleware(),
                 EmptyBodyMiddleware(),
                 AuthenticationMiddleware(authenticator: implementation.authenticator),
             ]
@@ -61,6 +64,7 @@ struct APIImplementation: APIProtocol {
     let authenticator: Authenticator
     let passwords: PasswordHasher
     let passwordResets: PasswordResetMailer
+    let images: ImageProcessor
     let limiters: Limiters
     let membershipLimits: MembershipLimits
     let now: @Sendable () -> Date
@@ -95,6 +99,7 @@ struct Limiters: Sendable {
     let loginsPerAddress: RateLimiter
     let registrationsPerAddress: RateLimiter
     let passwordResetsPerAddress: RateLimiter
+    let uploadsPerUser: RateLimiter
 
     init(_ limits: RateLimits, now: @escaping @Sendable () -> Date) {
         loginsPerAccountAndAddress = RateLimiter(limits.loginsPerAccountAndAddress, now: now)
@@ -102,6 +107,7 @@ struct Limiters: Sendable {
         loginsPerAddress = RateLimiter(limits.loginsPerAddress, now: now)
         registrationsPerAddress = RateLimiter(limits.registrationsPerAddress, now: now)
         passwordResetsPerAddress = RateLimiter(limits.passwordResetsPerAddress, now: now)
+        uploadsPerUser = RateLimiter(limits.uploadsPerUser, now: now)
     }
 
     /// The key of the caller's address (an IPv6 client's /64); requests with no known address share one budget.

@@ -47,6 +47,16 @@ package struct AppConfiguration: Sendable {
     package var passwordHashingThreads = PasswordHasher.defaultThreads
     /// Password hashes that may wait for a thread; more are refused with 503 and `Retry-After`.
     package var passwordHashesWaiting = 16
+    /// What uploaded images may be: bytes and pixels.
+    package var images = ImageLimits()
+    /// Threads that process images; by default one fewer than the cores.
+    package var imageThreads = PasswordHasher.defaultThreads
+    /// Images that may wait for a thread; more are refused with 503 and `Retry-After`.
+    package var imagesWaiting = 16
+    /// The folder of the reference web page, served at `/`; nil serves none.
+    package var publicDirectory: String? = "Public"
+    /// Origins of web pages elsewhere that may use the REST API and open realtime connections.
+    package var corsOrigins: [String] = []
     /// Reverse proxies whose `X-Forwarded-For` and `Forwarded` headers name the client.
     package var trustedProxies: [CIDR] = []
     /// Budgets for logins and password resets.
@@ -76,6 +86,14 @@ package struct AppConfiguration: Sendable {
         let host = host.contains(":") ? "[\(host)]" : host
         return "http://\(host):\(port)"
     }
+
+    /// Uploaded images under the data folder, when the database is SQLite.
+    package var mediaDirectory: String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("media").path
+    }
+
+    /// The largest request body of `POST /api/v1/uploads`: an image at the limit, and room for a form around it.
+    package var maxUploadBodySize: Int { images.maxBytes + 64 * 1024 }
 
     /// The SQLite file under the data folder.
     package var sqlitePath: String {

@@ -72,7 +72,12 @@ private func assemble(
 ) async throws -> (application: some ApplicationProtocol, realtime: RealtimeServer?) {
     let database = try await openDatabase(configuration, logger: logger)
     let bus = makeBus(for: database)
-    let store = Store(database: database, bus: bus, sessions: configuration.sessions)
+    let store = Store(
+        database: database,
+        bus: bus,
+        sessions: configuration.sessions,
+        blobs: database.kind == .sqlite ? FileBlobStore(directory: configuration.mediaDirectory) : nil
+    )
     let tokens = AccessTokens(
         store: store,
         lifetime: configuration.accessTokenLifetime,
@@ -85,6 +90,7 @@ private func assemble(
         threads: configuration.passwordHashingThreads,
         maxWaiting: configuration.passwordHashesWaiting
     )
+    let images = ImageProcessor(limits: configuration.images, threads: configuration.imageThreads, maxWaiting: configuration.imagesWaiting)
     let passwordResets = PasswordResetMailer(
         store: store,
         mailer: try makeMailer(configuration, logger: logger),
@@ -93,16 +99,26 @@ private func assemble(
         logger: logger
     )
 
-    let router = Router(context: AppRequestContext.self)
+    // HEAD answers wherever GET does: load balancers and `curl -I` use it.
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.middlewares.add(RequestMiddleware(proxies: TrustedProxies(configuration.trustedProxies)))
-    router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodySize))
+    if !configuration.corsOrigins.isEmpty { router.middlewares.add(CORSMiddleware(allowedOrigins: Set(configuration.corsOrigins))) }
+    router.middlewares.add(
+        BodyLimitMiddleware(limit: configuration.maxBodySize, uploadLimit: configuration.maxUploadBodySize, uploadPath: ParleyAPI.basePath + "/uploads")
+    )
     HealthAndSpecRoutes(database: database, tokens: tokens).register(on: router)
+    if configuration.role.servesREST, let directory = configuration.publicDirectory,
+        let page = WebPage(directory: directory, logger: logger)
+    {
+        page.register(on: router)
+    }
     if configuration.role.servesREST {
         try ParleyAPI(
             store: store,
             authenticator: authenticator,
             passwordHasher: passwordHasher,
             passwordResets: passwordResets,
+            images: images,
             limits: configuration.limits,
             membershipLimits: MembershipLimits(
                 maxMembers: configuration.maxGroupMembers,
@@ -129,6 +145,7 @@ private func assemble(
     if configuration.role.servesRealtime {
         var realtimeConfiguration = configuration.realtime
         realtimeConfiguration.trustedProxies = TrustedProxies(configuration.trustedProxies)
+        realtimeConfiguration.allowedOrigins = Set(configuration.corsOrigins)
         let service = RealtimeServer(
             store: store,
             bus: bus,
@@ -163,6 +180,7 @@ private func assemble(
     var services: [any Service] = [
         database,
         passwordHasher,
+        images,
         passwordResets,
         Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
     ]
@@ -181,6 +199,7 @@ private func assemble(
     app.beforeServerStarts {
         try await Migrator.migrate(database, logger: logger)
         try await tokens.load()
+        try await store.loadMediaKey()
         databaseMigrated.finish()
     }
     return (app, realtime)

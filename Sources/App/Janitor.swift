@@ -3,8 +3,8 @@ import Logging
 import ServiceLifecycle
 import Store
 
-/// Once an hour deletes expired tokens, dead sessions, logged events older than the retention, and
-/// signing keys replaced more than a day ago.
+/// Once an hour deletes expired tokens, dead sessions, logged events older than the retention,
+/// signing keys replaced more than a day ago, uploads nobody used within a day and unused blobs.
 struct Janitor: Service {
     static let interval: Duration = .seconds(3600)
 
@@ -27,6 +27,7 @@ struct Janitor: Service {
             let report = try await store.pruneExpired(now: now)
             let events = try await store.pruneEvents(olderThan: now.addingTimeInterval(-eventRetention))
             let keys = try await store.pruneSigningKeys(replacedBefore: now.addingTimeInterval(-24 * 3600))
+            let uploads = try await store.pruneUploads(now: now)
             logger.debug(
                 "Pruned expired rows",
                 metadata: [
@@ -35,6 +36,7 @@ struct Janitor: Service {
                     "sessions": "\(report.sessions)",
                     "events": "\(events)",
                     "signingKeys": "\(keys)",
+                    "uploads": "\(uploads)",
                 ]
             )
         } catch {

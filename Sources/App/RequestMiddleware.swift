@@ -93,9 +93,14 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
 /// Refuses request bodies over the limit with 413 before any handler reads them. Having read the
 /// body, it states its length, so that an empty body is known to be empty (see `EmptyBodyMiddleware`).
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Bytes of any body…
     let limit: Int
+    /// …but an upload's.
+    let uploadLimit: Int
+    let uploadPath: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let limit = request.method == .post && request.uri.path == uploadPath ? uploadLimit : limit
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Problem.payloadTooLarge(limit: limit)
         }

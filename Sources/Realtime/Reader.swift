@@ -60,8 +60,8 @@ struct Reader {
                 try await refresh(token, id: frame.id)
             case .resume(let id, let cursors):
                 connection.send(.resume(id: id, cursors: cursors))
-            case .send(let id, let conversationID, let clientMessageID, let body, let replyToID):
-                try await send(id: id, conversation: conversationID, clientMessageID: clientMessageID, body: body, replyTo: replyToID)
+            case .send(let id, let conversationID, let draft):
+                try await send(id: id, conversation: conversationID, draft: draft)
             case .typing(let id, let conversationID):
                 try await typing(id: id, conversation: conversationID)
             case .read(let id, let conversationID, let seq):
@@ -93,22 +93,16 @@ struct Reader {
         reply(AckFrame(id: id, for: "auth"))
     }
 
-    private func send(id: String?, conversation raw: String, clientMessageID: String, body: String, replyTo: String?) async throws {
+    private func send(id: String?, conversation raw: String, draft: MessageDraft) async throws {
         let conversation = try Self.conversationID(raw)
-        var validator = Validator()
-        let clientMessageID = validator.check("clientMessageId", clientMessageID, FieldRules.clientMessageID)
-        let text = validator.check("body", body, FieldRules.messageBody)
-        try validator.finish()
-        let replyToID = try replyTo.map { raw throws(Problem) in
-            guard let id = UUID(uuidString: raw) else { throw Problem.invalidField("replyToId", .invalidFormat, "Not an id.") }
-            return id
-        }
+        let draft = try draft.validated()
         let (message, created) = try await context.store.sendMessage(
             to: conversation,
             from: connection.userID,
-            clientMessageID: clientMessageID,
-            body: text,
-            replyTo: replyToID,
+            clientMessageID: draft.clientMessageID,
+            body: draft.body,
+            replyTo: draft.replyToID,
+            attachments: draft.attachments,
             now: context.now()
         )
         reply(MessageSentFrame(id: id, created: created, message: message))

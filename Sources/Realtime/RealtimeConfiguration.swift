@@ -40,6 +40,9 @@ package struct RealtimeConfiguration: Sendable {
     /// Connections one client address (an IPv6 client's /64) may have open on one node; one more is
     /// closed with 4010.
     package var maxConnectionsPerAddress = 1024
+    /// Web pages of other origins that may open connections; a page of this server's own origin
+    /// always may, and so may clients that send no `Origin` (apps, scripts).
+    package var allowedOrigins: Set<String> = []
     /// Reverse proxies whose forwarding headers name the client's address.
     package var trustedProxies = TrustedProxies()
 

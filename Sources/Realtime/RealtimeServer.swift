@@ -60,7 +60,16 @@ package final class RealtimeServer: Service {
     /// Adds the WebSocket endpoint to a router built for WebSocket upgrades.
     package func registerRoutes<Context: RealtimeRequestContext>(on router: Router<Context>) {
         let context = context
-        router.ws(RouterPath(Self.path)) { inbound, outbound, request in
+        router.ws(RouterPath(Self.path), shouldUpgrade: { request, _ in
+            // A browser names the web page that opens the socket (`http(s)://…`, or `null`): only this
+            // server's own pages and the allowed origins may (a page elsewhere must not act with a
+            // user's token unbidden). Apps and scripts send no Origin, or their own `ws://` one.
+            guard let origin = request.headers[.origin], origin == "null" || origin.hasPrefix("http://") || origin.hasPrefix("https://") else {
+                return .upgrade([:])
+            }
+            let ownOrigins = ["http://", "https://"].compactMap { scheme in request.head.authority.map { scheme + $0 } }
+            return ownOrigins.contains(origin) || context.configuration.allowedOrigins.contains(origin) ? .upgrade([:]) : .dontUpgrade
+        }) { inbound, outbound, request in
             let headers = request.request.headers
             await ConnectionHandler(
                 context: context,

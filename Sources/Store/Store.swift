@@ -15,11 +15,23 @@ package struct Store: Sendable {
     package let bus: EventBus
     /// How long sessions live.
     package let sessions: SessionPolicy
+    /// Where uploaded images' bytes live.
+    package let blobs: any BlobStore
+    /// Signs and checks the URLs of uploaded images.
+    package let media: MediaLinks
 
-    package init(database: any Database, bus: EventBus, sessions: SessionPolicy = SessionPolicy()) {
+    /// A store on `database`. Images go to `blobs`; without one, into PostgreSQL itself, or with
+    /// SQLite into a fresh temporary folder (the server passes its data folder's).
+    package init(database: any Database, bus: EventBus, sessions: SessionPolicy = SessionPolicy(), blobs: (any BlobStore)? = nil) {
         self.database = database
         self.bus = bus
         self.sessions = sessions
+        self.blobs =
+            blobs
+            ?? (database.kind == .postgres
+                ? PostgresBlobStore(database: database)
+                : FileBlobStore(directory: NSTemporaryDirectory() + "parley-media-\(UUID().uuidString)"))
+        self.media = MediaLinks()
     }
 
     /// Runs `body` in one write transaction and publishes the events it appended once it commits.
@@ -29,12 +41,13 @@ package struct Store: Sendable {
     func write<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T {
         let kind = database.kind
         let bus = bus
+        let media = media
         try await bus.prepare()
         for attempt in 1... {
             do {
                 return try await database.write(
                     { sql in
-                        let transaction = Transaction(sql: sql, kind: kind, bus: bus)
+                        let transaction = Transaction(sql: sql, kind: kind, bus: bus, media: media)
                         return Committed(value: try await body(transaction), events: transaction.appended)
                     },
                     committed: { bus.committed($0.events) }
@@ -69,12 +82,15 @@ final class Transaction: Sendable {
     let kind: DatabaseKind
     /// Publishes the appended events.
     let bus: EventBus
+    /// Signs the image URLs in what the transaction returns and appends.
+    let media: MediaLinks
     private let log = Mutex<[FramedEvent]>([])
 
-    init(sql: any SQLDatabase, kind: DatabaseKind, bus: EventBus) {
+    init(sql: any SQLDatabase, kind: DatabaseKind, bus: EventBus, media: MediaLinks) {
         self.sql = sql
         self.kind = kind
         self.bus = bus
+        self.media = media
     }
 
     /// Records an appended event, for the bus once the transaction commits.

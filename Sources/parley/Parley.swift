@@ -195,8 +195,32 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Realtime connections one client address (an IPv6 client's /64) may have open on a node; more are closed with 4010. [env: PARLEY_MAX_CONNECTIONS_PER_ADDRESS] (default: 1024)", valueName: "count"))
     var maxConnectionsPerAddress: Int?
 
+    @Option(help: ArgumentHelp("Bytes of one uploaded image at most. [env: PARLEY_MAX_UPLOAD_BYTES] (default: 10485760, 10 MiB)", valueName: "bytes"))
+    var maxUploadBytes: Int?
+
+    @Option(help: ArgumentHelp("Pixels of one uploaded image at most, all frames together. [env: PARLEY_MAX_IMAGE_PIXELS] (default: 50000000)", valueName: "count"))
+    var maxImagePixels: Int?
+
+    @Option(help: ArgumentHelp("Images one user may upload per hour. [env: PARLEY_UPLOADS_PER_HOUR] (default: 100)", valueName: "count"))
+    var uploadsPerHour: Int?
+
     @Option(help: ArgumentHelp("Days the event log keeps events for resuming clients. [env: PARLEY_EVENT_RETENTION_DAYS] (default: 30)", valueName: "days"))
     var eventRetentionDays: Int?
+
+    @Option(
+        name: .customLong("public-dir"),
+        help: ArgumentHelp("Folder of the web page served at /. [env: PARLEY_PUBLIC_DIR] (default: ./Public)", valueName: "path")
+    )
+    var publicDir: String?
+
+    @Option(
+        name: .customLong("cors-origins"),
+        help: ArgumentHelp(
+            "Origins of web pages elsewhere that may use the API and open realtime connections, comma-separated (https://chat.example.org). [env: PARLEY_CORS_ORIGINS]",
+            valueName: "origins"
+        )
+    )
+    var corsOrigins: String?
 
     @Option(
         name: .customLong("trusted-proxies"),
@@ -222,7 +246,8 @@ struct ServerOptions: ParsableArguments {
         for (value, name) in [
             (maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER"), (maxConnectionsPerUser, "PARLEY_MAX_CONNECTIONS_PER_USER"),
             (maxConnectionsPerAddress, "PARLEY_MAX_CONNECTIONS_PER_ADDRESS"), (registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR"),
-            (sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS"),
+            (sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS"), (maxUploadBytes, "PARLEY_MAX_UPLOAD_BYTES"),
+            (maxImagePixels, "PARLEY_MAX_IMAGE_PIXELS"), (uploadsPerHour, "PARLEY_UPLOADS_PER_HOUR"),
         ] {
             if let count = try resolvedInt(value, name), count < 1 { throw ValidationError("\(name.dropFirst(7).lowercased().replacingOccurrences(of: "_", with: "-")) must be at least 1.") }
         }
@@ -246,6 +271,11 @@ struct ServerOptions: ParsableArguments {
         configuration.publicURL = resolved(publicURL, "PARLEY_PUBLIC_URL")
         if let cost = try resolvedInt(passwordCost, "PARLEY_PASSWORD_COST") { configuration.passwordCost = cost }
         if let members = try resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS") { configuration.maxGroupMembers = members }
+        if let bytes = try resolvedInt(maxUploadBytes, "PARLEY_MAX_UPLOAD_BYTES") { configuration.images.maxBytes = bytes }
+        if let pixels = try resolvedInt(maxImagePixels, "PARLEY_MAX_IMAGE_PIXELS") { configuration.images.maxPixels = pixels }
+        if let count = try resolvedInt(uploadsPerHour, "PARLEY_UPLOADS_PER_HOUR") {
+            configuration.limits.uploadsPerUser = RateLimiter.Rule(limit: count, window: 3600)
+        }
         if let count = try resolvedInt(maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER") { configuration.maxConversationsPerUser = count }
         if let days = try resolvedInt(sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS") {
             configuration.sessions.absoluteLifetime = TimeInterval(days) * 24 * 3600
@@ -259,6 +289,16 @@ struct ServerOptions: ParsableArguments {
         }
         if let days = try resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS") {
             configuration.realtime.eventRetention = TimeInterval(days) * 24 * 3600
+        }
+        if let directory = resolved(publicDir, "PARLEY_PUBLIC_DIR") { configuration.publicDirectory = directory }
+        if let origins = resolved(corsOrigins, "PARLEY_CORS_ORIGINS") {
+            configuration.corsOrigins = try origins.split(separator: ",").map { text in
+                let origin = text.trimmingCharacters(in: .whitespaces)
+                guard let url = URL(string: origin), ["http", "https"].contains(url.scheme), url.host != nil, url.path.isEmpty else {
+                    throw ValidationError("'\(origin)' in --cors-origins is not an origin (scheme://host[:port]).")
+                }
+                return origin
+            }
         }
         if let proxies = resolved(trustedProxies, "PARLEY_TRUSTED_PROXIES") {
             configuration.trustedProxies = try proxies.split(separator: ",").map { text in

@@ -103,7 +103,7 @@ struct RouterTransport: ClientTransport {
         operationID: String
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var buffer: ByteBuffer?
-        if let body { buffer = ByteBuffer(bytes: try await [UInt8](collecting: body, upTo: 1 << 20)) }
+        if let body { buffer = ByteBuffer(bytes: try await [UInt8](collecting: body, upTo: 1 << 25)) }
         let response = try await client.execute(
             uri: baseURL.path + (request.path ?? ""),
             method: request.method,

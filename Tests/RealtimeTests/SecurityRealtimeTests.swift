@@ -42,6 +42,29 @@ struct SecurityRealtimeTests {
         }
     }
 
+    @Test("A page of another origin cannot open a realtime connection unless --cors-origins lists it", arguments: [TestBackend.sqlite])
+    func upgradeOrigins(backend: TestBackend) async throws {
+        try await withRealtime(backend, configure: { $0.corsOrigins = ["https://chat.example"] }) { running in
+            func statusLine(origin: String?) throws -> String {
+                let socket = try RawSocket(port: running.port)
+                try socket.send(
+                    "GET /api/v1/realtime HTTP/1.1\r\nHost: 127.0.0.1:\(running.port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                        + (origin.map { "Origin: \($0)\r\n" } ?? "") + "\r\n"
+                )
+                return String(try socket.receive(timeout: .seconds(2)).prefix { $0 != "\r" })
+            }
+            #expect(try statusLine(origin: nil).hasPrefix("HTTP/1.1 101"), "apps and scripts send no Origin…")
+            #expect(try statusLine(origin: "ws://127.0.0.1").hasPrefix("HTTP/1.1 101"), "…or their own")
+            #expect(try statusLine(origin: "http://127.0.0.1:\(running.port)").hasPrefix("HTTP/1.1 101"), "the server's own page")
+            #expect(try statusLine(origin: "https://chat.example").hasPrefix("HTTP/1.1 101"), "listed")
+            for origin in ["https://evil.example", "http://127.0.0.1:1", "null"] {
+                let refused = try statusLine(origin: origin)
+                #expect(refused.hasPrefix("HTTP/1.1 4"), "\(origin): \(refused)")
+            }
+        }
+    }
+
     @Test("A client that sends no complete request head in time is disconnected, and so is one whose body is too slow", arguments: [TestBackend.sqlite])
     func slowClients(backend: TestBackend) async throws {
         try await withRealtime(backend, configure: { configuration in

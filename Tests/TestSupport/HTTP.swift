@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 package import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 
 /// A plain HTTP client for servers on real sockets.
@@ -15,11 +16,12 @@ package struct HTTP: Sendable {
         self.port = port
     }
 
-    /// A response: status, lower-cased header names, body text.
+    /// A response: status, lower-cased header names, body bytes and text.
     package struct Response: Sendable {
         package var status: Int
         package var headers: [String: String]
-        package var body: String
+        package var data: Data
+        package var body: String { String(decoding: data, as: UTF8.self) }
 
         /// The body as a JSON object.
         package var json: [String: Any] {
@@ -46,15 +48,20 @@ package struct HTTP: Sendable {
 
     /// A request with a body of any kind.
     package func request(_ method: String, _ path: String, body: String?, headers: [String: String] = [:]) async throws -> Response {
+        try await request(method, path, data: body.map { Data($0.utf8) }, headers: headers)
+    }
+
+    /// A request with a body of bytes.
+    package func request(_ method: String, _ path: String, data: Data?, headers: [String: String] = [:]) async throws -> Response {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        if let data { request.body = .bytes(ByteBuffer(bytes: data)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         var fields: [String: String] = [:]
         for header in response.headers { fields[header.name.lowercased()] = header.value }
         let data = try await response.body.collect(upTo: 64 << 20)
-        return Response(status: Int(response.status.code), headers: fields, body: String(buffer: data))
+        return Response(status: Int(response.status.code), headers: fields, data: Data(buffer: data))
     }
 
     /// A signed-in user.

@@ -129,11 +129,12 @@ package struct TestSetupError: Error, CustomStringConvertible {
 }
 
 extension TestBackend {
-    /// Runs `body` with a migrated, empty store of this backend.
-    package func withStore<T: Sendable>(_ body: @Sendable (Store) async throws -> T) async throws -> T {
+    /// Runs `body` with a migrated, empty store of this backend (and its default blob store when
+    /// `blobs` is nil).
+    package func withStore<T: Sendable>(blobs: (any BlobStore)? = nil, _ body: @Sendable (Store) async throws -> T) async throws -> T {
         try await withDatabase { database in
             try await Migrator.migrate(database, logger: Self.logger)
-            return try await body(Store(database: database, bus: makeBus(for: database)))
+            return try await body(Store(database: database, bus: makeBus(for: database), blobs: blobs))
         }
     }
 }
@@ -147,7 +148,8 @@ extension AppConfiguration {
         }
         let database = try await SQLiteDatabase.open(path: sqlitePath, readerCount: 1, logger: TestBackend.logger)
         do {
-            let result = try await body(Store(database: database, bus: makeBus(for: database)))
+            let store = Store(database: database, bus: makeBus(for: database), blobs: FileBlobStore(directory: mediaDirectory))
+            let result = try await body(store)
             try await database.close()
             return result
         } catch {

@@ -12,6 +12,6 @@ struct ParleyBench: AsyncParsableCommand {
             table on standard error, and stops by itself. Targets must be loopback addresses; sizes, \
             rates and durations are bounded.
             """,
-        subcommands: [Fanout.self, Sweep.self, Connections.self, History.self, Send.self, Hold.self, LoginFlood.self]
+        subcommands: [Fanout.self, Sweep.self, Connections.self, History.self, Send.self, Hold.self, LoginFlood.self, Media.self]
     )
 }

@@ -38,6 +38,8 @@ extension ErrorCode {
         .tooManyConversations: 409,
         .payloadTooLarge: 413,
         .unsupportedMediaType: 415,
+        .rangeNotSatisfiable: 416,
+        .imageTooLarge: 422, .unreadableImage: 422,
         .upgradeRequired: 426,
         .rateLimited: 429,
         .internalError: 500,
@@ -73,6 +75,7 @@ package enum ProblemResponse {
         fields[.contentType] = contentType
         if answer.status == 401 { fields[.wwwAuthenticate] = #"Bearer realm="parley""# }
         if let retryAfter = answer.problem.retryAfter { fields[.retryAfter] = String(retryAfter) }
+        if let length = answer.problem.completeLength { fields[.contentRange] = "bytes */\(length)" }
         return fields
     }
 
@@ -86,7 +89,13 @@ package enum ProblemResponse {
         case 406: HTTPProblem(Problem(code: .notAcceptable, title: "Not acceptable", detail: detail))
         case 413: HTTPProblem(Problem(code: .payloadTooLarge, title: "Content too large", detail: detail))
         case 415:
-            HTTPProblem(Problem(code: .unsupportedMediaType, title: "Unsupported media type", detail: "Send the body as application/json."))
+            HTTPProblem(
+                Problem(
+                    code: .unsupportedMediaType,
+                    title: "Unsupported media type",
+                    detail: "This operation does not take a body of this Content-Type: send application/json (uploads: an image, or multipart/form-data)."
+                )
+            )
         case 503: HTTPProblem(Problem(code: .unavailable, title: "Service unavailable", detail: detail))
         case 400..<500: HTTPProblem(Problem(code: .badRequest, title: "Bad request", detail: detail), status: status)
         default: HTTPProblem(.internalError)

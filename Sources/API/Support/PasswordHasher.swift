@@ -1,9 +1,7 @@
 import Crypto
 import Foundation
 import HummingbirdBcrypt
-package import Models
 import NIOCore
-import NIOPosix
 package import ServiceLifecycle
 import Synchronization
 
@@ -14,43 +12,41 @@ import Synchronization
 ///
 /// Hashing is bounded twice, so that a flood of sign-ins cannot starve everything else: by default it
 /// runs on one core fewer than the machine has (one, on two cores), leaving the event loops a core of
-/// their own; and at most `maxWaiting` hashes wait for a thread — more are refused at once with 503
-/// `unavailable` and a `Retry-After`, rather than queueing without end.
+/// their own; and at most `maxWaiting` hashes wait for a thread (`BoundedThreadPool`).
 package final class PasswordHasher: Service {
     /// The bcrypt cost (work factor): each step doubles the time of a hash.
     package let cost: Int
-    /// Hashes that may wait for a thread; more are refused.
-    package let maxWaiting: Int
-    private let threads: Int
-    private let threadPool: NIOThreadPool
+    private let pool: BoundedThreadPool
     private let decoyHash = Mutex<String?>(nil)
-    private let pending = Atomic<Int>(0)
 
     package init(cost: Int, threads: Int = PasswordHasher.defaultThreads, maxWaiting: Int = 16) {
         self.cost = cost
-        self.threads = max(1, threads)
-        self.maxWaiting = max(0, maxWaiting)
-        self.threadPool = NIOThreadPool(numberOfThreads: self.threads)
-        threadPool.start()
+        // A bcrypt of cost 12 takes about 0.2 s a core.
+        self.pool = BoundedThreadPool(
+            threads: threads,
+            maxWaiting: maxWaiting,
+            jobSeconds: 0.2 * pow(2, Double(cost - 12)),
+            what: "passwords are being checked"
+        )
     }
 
     /// One thread fewer than the machine has cores, and at least one.
     package static var defaultThreads: Int { max(1, System.coreCount - 1) }
 
     /// Hashes running or waiting now.
-    package var queued: Int { pending.load(ordering: .relaxed) }
+    package var queued: Int { pool.queued }
 
     /// A new salted hash of `password`.
     package func hash(_ password: String) async throws -> String {
         let cost = UInt8(cost)
         let input = Self.prehash(password)
-        return try await run { Bcrypt.hash(input, cost: cost) }
+        return try await pool.run { Bcrypt.hash(input, cost: cost) }
     }
 
     /// Whether `password` matches `hash`.
     package func verify(_ password: String, against hash: String) async throws -> Bool {
         let input = Self.prehash(password)
-        return try await run { Bcrypt.verify(input, hash: hash) }
+        return try await pool.run { Bcrypt.verify(input, hash: hash) }
     }
 
     /// Spends the time of a `verify` that fails, so an unknown login answers as slowly as a wrong password.
@@ -68,24 +64,7 @@ package final class PasswordHasher: Service {
     /// Waits for shutdown, then stops the threads.
     package func run() async throws {
         try? await gracefulShutdown()
-        try await threadPool.shutdownGracefully()
-    }
-
-    /// Runs `work` on a hashing thread, or refuses it when too many already wait.
-    private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
-        let ahead = pending.wrappingAdd(1, ordering: .relaxed).oldValue
-        defer { pending.wrappingSubtract(1, ordering: .relaxed) }
-        guard ahead < threads + maxWaiting else {
-            // Roughly how long the hashes ahead take: a bcrypt of cost 12 takes about 0.2 s a core.
-            let seconds = max(1, Int((Double(ahead) / Double(threads) * 0.2 * pow(2, Double(cost - 12))).rounded(.up)))
-            throw Problem(
-                code: .unavailable,
-                title: "Busy",
-                detail: "Too many passwords are being checked right now. Try again in \(seconds) seconds.",
-                retryAfter: seconds
-            )
-        }
-        return try await threadPool.runIfActive(work)
+        try await pool.shutdown()
     }
 
     static func prehash(_ password: String) -> String {

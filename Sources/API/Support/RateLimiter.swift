@@ -141,6 +141,8 @@ package struct RateLimits: Sendable {
     package var registrationsPerAddress = RateLimiter.Rule(limit: 20, window: 60 * 60)
     /// Password-reset requests per client address.
     package var passwordResetsPerAddress = RateLimiter.Rule(limit: 5, window: 60 * 60)
+    /// Images one user may upload.
+    package var uploadsPerUser = RateLimiter.Rule(limit: 100, window: 60 * 60)
 
     package init() {}
 }

@@ -26,6 +26,12 @@ package struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let messageDeleted = ErrorCode("message_deleted")
     package static let payloadTooLarge = ErrorCode("payload_too_large")
     package static let unsupportedMediaType = ErrorCode("unsupported_media_type")
+    /// An image with more pixels than the server takes.
+    package static let imageTooLarge = ErrorCode("image_too_large")
+    /// A file with an image's signature that does not decode.
+    package static let unreadableImage = ErrorCode("unreadable_image")
+    /// A byte range outside what was asked for.
+    package static let rangeNotSatisfiable = ErrorCode("range_not_satisfiable")
     package static let upgradeRequired = ErrorCode("upgrade_required")
     package static let rateLimited = ErrorCode("rate_limited")
     package static let internalError = ErrorCode("internal_error")

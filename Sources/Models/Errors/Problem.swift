@@ -14,19 +14,23 @@ package struct Problem: Error, Sendable, Equatable {
     package var fieldErrors: [FieldError]
     /// With `rate_limited` and `unavailable`: seconds until a retry may succeed.
     package var retryAfter: Int?
+    /// With `range_not_satisfiable`: the length of what the range was asked of.
+    package var completeLength: Int?
 
     package init(
         code: ErrorCode,
         title: String,
         detail: String? = nil,
         fieldErrors: [FieldError] = [],
-        retryAfter: Int? = nil
+        retryAfter: Int? = nil,
+        completeLength: Int? = nil
     ) {
         self.code = code
         self.title = title
         self.detail = detail
         self.fieldErrors = fieldErrors
         self.retryAfter = retryAfter
+        self.completeLength = completeLength
     }
 }
 

@@ -17,6 +17,8 @@ package struct Message: Codable, Hashable, Sendable {
     package var isDeleted: Bool
     /// As one viewer sees them; in events, as nobody in particular does (`me` is false).
     package var reactions: [Reaction]
+    /// Images, in the order sent; none once deleted.
+    package var attachments: [Attachment]
 
     package init(
         id: UUID,
@@ -29,7 +31,8 @@ package struct Message: Codable, Hashable, Sendable {
         createdAt: Date,
         editedAt: Date?,
         isDeleted: Bool,
-        reactions: [Reaction] = []
+        reactions: [Reaction] = [],
+        attachments: [Attachment] = []
     ) {
         self.id = id
         self.conversationID = conversationID
@@ -42,10 +45,28 @@ package struct Message: Codable, Hashable, Sendable {
         self.editedAt = editedAt
         self.isDeleted = isDeleted
         self.reactions = reactions
+        self.attachments = attachments
+    }
+
+    /// Reads a message, also one logged before messages had attachments.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        conversationID = try container.decode(UUID.self, forKey: .conversationID)
+        seq = try container.decode(Int64.self, forKey: .seq)
+        senderID = try container.decode(UUID.self, forKey: .senderID)
+        body = try container.decodeIfPresent(String.self, forKey: .body)
+        clientMessageID = try container.decode(String.self, forKey: .clientMessageID)
+        replyToID = try container.decodeIfPresent(UUID.self, forKey: .replyToID)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        editedAt = try container.decodeIfPresent(Date.self, forKey: .editedAt)
+        isDeleted = try container.decode(Bool.self, forKey: .isDeleted)
+        reactions = try container.decode([Reaction].self, forKey: .reactions)
+        attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, seq, body, createdAt, editedAt, reactions
+        case id, seq, body, createdAt, editedAt, reactions, attachments
         case conversationID = "conversationId"
         case senderID = "senderId"
         case clientMessageID = "clientMessageId"

@@ -4,7 +4,7 @@ import Foundation
 package enum ClientFrame: Sendable, Equatable {
     case auth(token: String, cursors: [String: Int64]?)
     case resume(id: String?, cursors: [String: Int64])
-    case send(id: String?, conversationID: String, clientMessageID: String, body: String, replyToID: String?)
+    case send(id: String?, conversationID: String, draft: MessageDraft)
     case typing(id: String?, conversationID: String)
     case read(id: String?, conversationID: String, seq: Int64)
     case presence(id: String?, status: String)
@@ -23,6 +23,7 @@ package enum ClientFrame: Sendable, Equatable {
         var clientMessageId: String?
         var body: String?
         var replyToId: String?
+        var attachments: [String]?
         var seq: Int64?
         var status: String?
     }
@@ -46,9 +47,12 @@ package enum ClientFrame: Sendable, Equatable {
             return .send(
                 id: fields.id,
                 conversationID: try required(fields.conversationId, "conversationId"),
-                clientMessageID: try required(fields.clientMessageId, "clientMessageId"),
-                body: try required(fields.body, "body"),
-                replyToID: fields.replyToId
+                draft: MessageDraft(
+                    clientMessageID: try required(fields.clientMessageId, "clientMessageId"),
+                    body: fields.body,
+                    replyToID: fields.replyToId,
+                    attachments: fields.attachments ?? []
+                )
             )
         case "typing": return .typing(id: fields.id, conversationID: try required(fields.conversationId, "conversationId"))
         case "read":
@@ -70,7 +74,7 @@ package enum ClientFrame: Sendable, Equatable {
     package var id: String? {
         switch self {
         case .auth: nil  // auth frames carry no id; their ack has none
-        case .resume(let id, _), .send(let id, _, _, _, _), .typing(let id, _), .read(let id, _, _), .presence(let id, _), .ping(let id): id
+        case .resume(let id, _), .send(let id, _, _), .typing(let id, _), .read(let id, _, _), .presence(let id, _), .ping(let id): id
         }
     }
 }

@@ -14,6 +14,7 @@ package struct FieldErrorCode: RawRepresentable, Hashable, Sendable {
     package static let notFound = FieldErrorCode("not_found")
     package static let invalidCharacters = FieldErrorCode("invalid_characters")
     package static let notAllowed = FieldErrorCode("not_allowed")
+    package static let duplicate = FieldErrorCode("duplicate")
 }
 
 /// One rejected field of a request, named as the client sent it.

@@ -89,7 +89,7 @@ extension Store {
     package func user(id: UUID) async throws -> User? {
         try await database.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: UserRow.columns) FROM users WHERE id = \(bind: id)").first()
-                .map { try $0.model(UserRow.self).user }
+                .map { try $0.model(UserRow.self).user(media) }
         }
     }
 
@@ -106,7 +106,7 @@ extension Store {
                 RETURNING \(unsafeRaw: UserRow.columns)
                 """
             ).first()
-            guard let user = try row?.model(UserRow.self).user else { return nil }
+            guard let user = try row?.model(UserRow.self).user(transaction.media) else { return nil }
             try await transaction.append(to: .user(user.id), .userUpdated(user), at: now)
             return user
         }
@@ -129,24 +129,25 @@ extension SQLDatabase {
 
 /// A `users` row.
 struct UserRow: Decodable {
-    static let columns = "id, username, email, display_name, bio, avatar_url, created_at"
+    static let columns = "id, username, email, display_name, bio, avatar_upload_id, created_at"
 
     var id: UUID
     var username: String
     var email: String
     var displayName: String
     var bio: String
-    var avatarUrl: String?
+    var avatarUploadId: UUID?
     var createdAt: Date
 
-    var user: User {
+    /// The user, with their avatar's link signed by `links`.
+    func user(_ links: MediaLinks) -> User {
         User(
             id: id,
             username: username,
             displayName: displayName,
             email: email,
             bio: bio.isEmpty ? nil : bio,
-            avatarURL: avatarUrl,
+            avatarURL: avatarUploadId.flatMap { links.url($0, .avatar, for: .anyone) },
             createdAt: createdAt
         )
     }

@@ -148,8 +148,9 @@ extension Store {
 
     /// One conversation as `viewer` sees it; nil when they are not a member.
     package func conversation(_ id: UUID, viewer: UUID) async throws -> Conversation? {
-        try await database.read { sql in
-            try await sql.conversationViews(viewer: viewer, only: id, after: nil, limit: 1).first?.view
+        let links = media
+        return try await database.read { sql in
+            try await sql.conversationViews(viewer: viewer, only: id, after: nil, limit: 1, links: links).first?.view
         }
     }
 
@@ -157,8 +158,9 @@ extension Store {
     package func conversations(of viewer: UUID, limit: Int, cursor: String?) async throws -> Page<Conversation> {
         let after = try Cursor(decoding: cursor, count: 2)
         let keyset = try after.map { try ($0.int64(0), $0.uuid(1)) }
+        let links = media
         return try await database.read { sql in
-            let views = try await sql.conversationViews(viewer: viewer, only: nil, after: keyset, limit: limit + 1)
+            let views = try await sql.conversationViews(viewer: viewer, only: nil, after: keyset, limit: limit + 1, links: links)
             let page = Array(views.prefix(limit))
             let next = views.count > limit ? page.last.map { Cursor(String($0.activityMicroseconds), $0.view.id.uuidString).encoded } : nil
             return Page(items: page.map(\.view), nextCursor: next)
@@ -167,7 +169,8 @@ extension Store {
 
     /// The conversation's members, owner first, then admins, then by name.
     package func members(of conversationID: UUID, viewer: UUID) async throws -> [Member] {
-        try await database.read { sql in
+        let links = media
+        return try await database.read { sql in
             _ = try await sql.authorize(viewer, in: conversationID)
             return try await sql.raw(
                 """
@@ -178,7 +181,7 @@ extension Store {
                 """
             ).all().map { row in
                 Member(
-                    user: try PublicUser(row: row, prefix: "u_"),
+                    user: try PublicUser(row: row, prefix: "u_", links: links),
                     role: try row.decode(column: "role", as: MemberRole.self),
                     joinedAt: try row.decode(column: "joined_at", as: Date.self),
                     lastReadSeq: try row.decode(column: "last_read_seq", as: Int64.self)
@@ -374,7 +377,7 @@ extension Transaction {
     func conversationData(_ id: UUID) async throws -> ConversationData {
         guard
             let row = try await sql.raw(
-                "SELECT kind, title, description, icon_url, created_at, created_by, member_count FROM conversations WHERE id = \(bind: id)"
+                "SELECT kind, title, description, icon_upload_id, created_at, created_by, member_count FROM conversations WHERE id = \(bind: id)"
             ).first()
         else { throw StoreError.noRowReturned("conversations") }
         return ConversationData(
@@ -382,7 +385,7 @@ extension Transaction {
             kind: try row.decode(column: "kind", as: ConversationKind.self),
             title: try row.decode(column: "title", as: String.self),
             description: try row.decode(column: "description", as: String.self),
-            iconURL: try row.decode(column: "icon_url", as: String?.self),
+            iconURL: try row.decode(column: "icon_upload_id", as: UUID?.self).flatMap { media.url($0, .avatar, for: .anyone) },
             createdAt: try row.decode(column: "created_at", as: Date.self),
             createdBy: try row.decode(column: "created_by", as: UUID.self),
             memberCount: try row.decode(column: "member_count", as: Int.self)
@@ -450,13 +453,14 @@ extension SQLDatabase {
         viewer: UUID,
         only id: UUID?,
         after keyset: (activity: Int64, id: UUID)?,
-        limit: Int
+        limit: Int,
+        links: MediaLinks
     ) async throws -> [ConversationRow] {
         var query = SQLQueryString(
             """
-            SELECT c.id, c.kind, c.title, c.description, c.icon_url, c.created_at, c.activity_at, c.member_count,
+            SELECT c.id, c.kind, c.title, c.description, c.icon_upload_id, c.created_at, c.activity_at, c.member_count,
                    COALESCE(es.last_seq, 0) AS last_seq, me.role,
-                   peer.display_name AS peer_name,
+                   peer.display_name AS peer_name, peer.avatar_upload_id AS peer_avatar_id,
                    (SELECT COUNT(*) FROM messages um
                     WHERE um.conversation_id = c.id AND um.seq > me.last_read_seq AND um.sender_id <> me.user_id
                           AND um.deleted_at IS NULL) AS unread_count,
@@ -477,17 +481,20 @@ extension SQLDatabase {
         query = query + " ORDER BY c.activity_at DESC, c.id DESC LIMIT \(bind: limit)"
         let rows = try await raw(query).all()
         let lastMessages = try rows.compactMap { row in try row.decode(column: "lm_id", as: UUID?.self) != nil ? try Message(row: row, prefix: "lm_") : nil }
-        let reactions = try await reactionSummaries(for: lastMessages.map(\.id), viewer: viewer)
+        let completed = Dictionary(
+            uniqueKeysWithValues: try await completed(lastMessages, for: viewer, links: links).map { ($0.id, $0) }
+        )
         return try rows.map { row in
             let kind = try row.decode(column: "kind", as: ConversationKind.self)
-            var lastMessage = try row.decode(column: "lm_id", as: UUID?.self) != nil ? try Message(row: row, prefix: "lm_") : nil
-            if let id = lastMessage?.id { lastMessage?.reactions = reactions[id] ?? [] }
+            let lastMessage = try row.decode(column: "lm_id", as: UUID?.self).flatMap { completed[$0] }
+            // A direct conversation's icon is the other person's avatar, as its title is their name.
+            let icon = try row.decode(column: kind == .direct ? "peer_avatar_id" : "icon_upload_id", as: UUID?.self)
             let view = Conversation(
                 id: try row.decode(column: "id", as: UUID.self),
                 kind: kind,
                 title: kind == .direct ? try row.decode(column: "peer_name", as: String?.self) ?? "" : try row.decode(column: "title", as: String.self),
                 description: try row.decode(column: "description", as: String.self).nonEmpty,
-                iconURL: try row.decode(column: "icon_url", as: String?.self),
+                iconURL: icon.flatMap { links.url($0, .avatar, for: .anyone) },
                 createdAt: try row.decode(column: "created_at", as: Date.self),
                 lastSeq: try row.decode(column: "last_seq", as: Int64.self),
                 lastMessage: lastMessage,

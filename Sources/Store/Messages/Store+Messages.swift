@@ -28,13 +28,15 @@ extension Store {
         clientMessageID: String,
         body: String,
         replyTo replyToID: UUID?,
+        attachments uploadIDs: [UUID] = [],
         now: Date
     ) async throws -> (message: Message, created: Bool) {
+        let links = media
         do {
             return try await write { transaction in
                 let membership = try await transaction.sql.authorize(senderID, in: conversationID)
                 try await transaction.refuseIfBlocked(senderID, in: membership)
-                if let original = try await transaction.sql.sentMessage(clientMessageID, from: senderID, in: conversationID) {
+                if let original = try await transaction.sql.sentMessage(clientMessageID, from: senderID, in: conversationID, links: links) {
                     return (original, false)
                 }
                 if let replyToID {
@@ -55,7 +57,8 @@ extension Store {
                     replyToID: replyToID,
                     createdAt: now,
                     editedAt: nil,
-                    isDeleted: false
+                    isDeleted: false,
+                    attachments: try await transaction.sql.unusedUploads(uploadIDs, of: senderID, links: links)
                 )
                 let event = try await transaction.append(
                     to: .conversation(conversationID),
@@ -79,13 +82,15 @@ extension Store {
                     }
                 )
                 message.seq = event.seq
+                try await transaction.attach(uploadIDs, to: message.id, by: senderID)
+                message.attachments = try await transaction.sql.attachments(of: [message.id], links: links, for: .viewer(senderID))[message.id] ?? []
                 return (message, true)
             }
         } catch where database.isUniqueViolation(error) {
             // A retry of this send committed first (the unique index on client message ids decides,
             // and the rollback took back this attempt's seq): answer with that message.
             let original = try await database.read { sql in
-                try await sql.sentMessage(clientMessageID, from: senderID, in: conversationID)
+                try await sql.sentMessage(clientMessageID, from: senderID, in: conversationID, links: links)
             }
             guard let original else { throw error }
             return (original, false)
@@ -103,19 +108,20 @@ extension Store {
             var edited = message
             edited.body = body
             edited.editedAt = now
+            edited.attachments = try await transaction.sql.attachments(of: [id], links: transaction.media, for: .event)[id] ?? []
             try await transaction.rewriteEvents(of: edited)
             try await transaction.append(
                 to: .conversation(message.conversationID),
                 .messageUpdated(MessageUpdatedData(id: id, conversationID: message.conversationID, seq: message.seq, body: body, editedAt: now)),
                 at: now
             )
-            edited.reactions = try await transaction.sql.reactionSummaries(for: [id], viewer: editorID)[id] ?? []
-            return edited
+            return try await transaction.sql.completed([edited], for: editorID, links: transaction.media)[0]
         }
     }
 
     /// Deletes a message, leaving a tombstone: by its sender, or in a group by an admin or the owner.
-    /// Its text is gone everywhere — the row, the search index, and every event that carried it.
+    /// Its text and images are gone everywhere — the row, the search index, and every event that
+    /// carried them.
     package func deleteMessage(_ id: UUID, by actorID: UUID, now: Date) async throws {
         try await write { transaction in
             let (message, membership) = try await transaction.visibleMessage(id, to: actorID)
@@ -125,6 +131,8 @@ extension Store {
             }
             try await transaction.sql.raw("UPDATE messages SET body = NULL, deleted_at = \(bind: now) WHERE id = \(bind: id)").run()
             try await transaction.sql.raw("DELETE FROM reactions WHERE message_id = \(bind: id)").run()
+            // Its images go too: their links stop working now, their bytes when the janitor next runs.
+            try await transaction.sql.raw("DELETE FROM uploads WHERE message_id = \(bind: id)").run()
             var tombstone = message
             tombstone.body = nil
             tombstone.isDeleted = true
@@ -180,7 +188,8 @@ extension Store {
     /// `after`: the oldest `limit` newer than it. Three queries whatever the page: the membership,
     /// the messages (a range of the `(conversation_id, seq)` index) and their reactions.
     package func history(of conversationID: UUID, viewer: UUID, _ query: HistoryQuery) async throws -> MessagePage {
-        try await database.read { sql in
+        let links = media
+        return try await database.read { sql in
             _ = try await sql.authorize(viewer, in: conversationID)
             var statement = SQLQueryString("SELECT \(unsafeRaw: Message.columns()) FROM messages WHERE conversation_id = \(bind: conversationID)")
             if let before = query.before { statement = statement + " AND seq < \(bind: before)" }
@@ -190,9 +199,7 @@ extension Store {
             let rows = try await sql.raw(statement).all()
             var messages = try rows.prefix(query.limit).map { try Message(row: $0) }
             if newestFirst { messages.reverse() }
-            let reactions = try await sql.reactionSummaries(for: messages.map(\.id), viewer: viewer)
-            for index in messages.indices { messages[index].reactions = reactions[messages[index].id] ?? [] }
-            return MessagePage(items: messages, hasMore: rows.count > query.limit)
+            return MessagePage(items: try await sql.completed(messages, for: viewer, links: links), hasMore: rows.count > query.limit)
         }
     }
 
@@ -286,8 +293,8 @@ extension SQLDatabase {
 
 extension SQLDatabase {
     /// The message `senderID` already sent to the conversation with this client message id, with
-    /// its reactions.
-    func sentMessage(_ clientMessageID: String, from senderID: UUID, in conversationID: UUID) async throws -> Message? {
+    /// its reactions and images.
+    func sentMessage(_ clientMessageID: String, from senderID: UUID, in conversationID: UUID, links: MediaLinks) async throws -> Message? {
         guard let row = try await raw(
             """
             SELECT \(unsafeRaw: Message.columns()) FROM messages
@@ -295,9 +302,21 @@ extension SQLDatabase {
                   AND client_message_id = \(bind: clientMessageID)
             """
         ).first() else { return nil }
-        var message = try Message(row: row)
-        message.reactions = try await reactionSummaries(for: [message.id], viewer: senderID)[message.id] ?? []
-        return message
+        return try await completed([Message(row: row)], for: senderID, links: links).first
+    }
+
+    /// `messages` with their reactions as `viewer` sees them and their images with links for
+    /// `viewer`: two queries, whatever the number of messages.
+    func completed(_ messages: [Message], for viewer: UUID, links: MediaLinks) async throws -> [Message] {
+        let ids = messages.map(\.id)
+        let reactions = try await reactionSummaries(for: ids, viewer: viewer)
+        let attachments = try await attachments(of: ids, links: links, for: .viewer(viewer))
+        return messages.map { message in
+            var message = message
+            message.reactions = reactions[message.id] ?? []
+            message.attachments = attachments[message.id] ?? []
+            return message
+        }
     }
 
     /// The reactions of `messageIDs` grouped by emoji, in order of first use, in one query.

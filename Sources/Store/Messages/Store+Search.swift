@@ -15,6 +15,7 @@ extension Store {
     ) async throws -> Page<SearchHit> {
         let after = try Cursor(decoding: cursor, count: 2)
         let keyset = try after.map { try (rank: $0.int64(0), id: $0.uuid(1)) }
+        let links = media
         return try await database.read { sql in
             if let conversationID { _ = try await sql.authorize(viewer, in: conversationID) }
             let scope = SQLQueryString(
@@ -49,8 +50,8 @@ extension Store {
             var hits = try rows.prefix(limit).map { row in
                 SearchHit(message: try Message(row: row), markedSnippet: try row.decode(column: "snippet", as: String?.self) ?? "")
             }
-            let reactions = try await sql.reactionSummaries(for: hits.map(\.message.id), viewer: viewer)
-            for index in hits.indices { hits[index].message.reactions = reactions[hits[index].message.id] ?? [] }
+            let messages = try await sql.completed(hits.map(\.message), for: viewer, links: links)
+            for index in hits.indices { hits[index].message = messages[index] }
             let next =
                 rows.count > limit
                 ? Cursor(String(try rows[limit - 1].decode(column: "match_rank", as: Int64.self)), hits[limit - 1].message.id.uuidString).encoded

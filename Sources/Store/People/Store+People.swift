@@ -26,16 +26,17 @@ extension Store {
                 """
             ).all()
         }
-        let users = try rows.prefix(limit).map { try PublicUser(row: $0) }
+        let users = try rows.prefix(limit).map { try PublicUser(row: $0, links: media) }
         let next = try rows.count > limit ? Cursor(String(rows[limit - 1].decode(column: "match_rank", as: Int64.self)), users[limit - 1].username).encoded : nil
         return Page(items: users, nextCursor: next)
     }
 
     /// Anyone's public profile, as `viewer` may see it.
     package func publicUser(id: UUID, viewer: UUID) async throws -> PublicUser? {
-        try await database.read { sql in
+        let links = media
+        return try await database.read { sql in
             try await sql.raw("SELECT \(PublicUser.columns(seenBy: viewer)) FROM users u WHERE u.id = \(bind: id)").first()
-                .map { try PublicUser(row: $0) }
+                .map { try PublicUser(row: $0, links: links) }
         }
     }
 
@@ -43,7 +44,8 @@ extension Store {
 
     /// The owner's contacts, by display name.
     package func contacts(of ownerID: UUID) async throws -> [Contact] {
-        try await database.read { sql in
+        let links = media
+        return try await database.read { sql in
             try await sql.raw(
                 """
                 SELECT c.nickname, c.created_at, \(PublicUser.columns(prefix: "u_", seenBy: ownerID))
@@ -51,7 +53,7 @@ extension Store {
                 WHERE c.owner_id = \(bind: ownerID)
                 ORDER BY u.display_name_key, u.username
                 """
-            ).all().map(Contact.init(row:))
+            ).all().map { try Contact(row: $0, links: links) }
         }
     }
 
@@ -102,7 +104,8 @@ extension Store {
 
     /// Everyone the owner has blocked, newest first.
     package func blocks(of ownerID: UUID) async throws -> [Block] {
-        try await database.read { sql in
+        let links = media
+        return try await database.read { sql in
             try await sql.raw(
                 """
                 SELECT b.created_at, \(PublicUser.columns(prefix: "u_", seenBy: ownerID))
@@ -111,7 +114,7 @@ extension Store {
                 ORDER BY b.created_at DESC, u.username
                 """
             ).all().map { row in
-                Block(user: try PublicUser(row: row, prefix: "u_"), blockedAt: try row.decode(column: "created_at", as: Date.self))
+                Block(user: try PublicUser(row: row, prefix: "u_", links: links), blockedAt: try row.decode(column: "created_at", as: Date.self))
             }
         }
     }
@@ -154,7 +157,7 @@ extension Transaction {
     /// A user's public profile as events carry it: the same for everyone, so without `lastSeenAt`.
     func publicUser(_ id: UUID) async throws -> PublicUser? {
         try await sql.raw("SELECT \(PublicUser.columns(seenBy: nil)) FROM users u WHERE u.id = \(bind: id)").first()
-            .map { try PublicUser(row: $0) }
+            .map { try PublicUser(row: $0, links: media) }
     }
 
     /// Whether `blocker` has blocked `blocked`.
@@ -171,7 +174,7 @@ extension PublicUser {
     /// someone in a conversation with them, or whom they have as a contact — unless they blocked the
     /// viewer or hide it. Without a viewer (in events, which everyone shares) it never shows.
     static func columns(prefix: String = "", seenBy viewer: UUID?) -> SQLQueryString {
-        let plain: SQLQueryString = "\(unsafeRaw: selectList(["id", "username", "display_name", "bio", "avatar_url", "created_at"], table: "u", prefix: prefix))"
+        let plain: SQLQueryString = "\(unsafeRaw: selectList(["id", "username", "display_name", "bio", "avatar_upload_id", "created_at"], table: "u", prefix: prefix))"
         guard let viewer else { return plain + ", NULL AS \(unsafeRaw: prefix)last_seen_at" }
         return plain + """
             , CASE WHEN u.id = \(bind: viewer) THEN u.last_seen_at
@@ -184,13 +187,14 @@ extension PublicUser {
             """
     }
 
-    init(row: any SQLRow, prefix: String = "") throws {
+    /// A profile from the columns of `columns(prefix:seenBy:)`, its avatar's link signed by `links`.
+    init(row: any SQLRow, prefix: String = "", links: MediaLinks) throws {
         self.init(
             id: try row.decode(column: prefix + "id", as: UUID.self),
             username: try row.decode(column: prefix + "username", as: String.self),
             displayName: try row.decode(column: prefix + "display_name", as: String.self),
             bio: try row.decode(column: prefix + "bio", as: String.self).nonEmpty,
-            avatarURL: try row.decode(column: prefix + "avatar_url", as: String?.self),
+            avatarURL: try row.decode(column: prefix + "avatar_upload_id", as: UUID?.self).flatMap { links.url($0, .avatar, for: .anyone) },
             createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
             lastSeenAt: try row.decode(column: prefix + "last_seen_at", as: Date?.self)
         )
@@ -198,9 +202,9 @@ extension PublicUser {
 }
 
 extension Contact {
-    init(row: any SQLRow) throws {
+    init(row: any SQLRow, links: MediaLinks) throws {
         self.init(
-            user: try PublicUser(row: row, prefix: "u_"),
+            user: try PublicUser(row: row, prefix: "u_", links: links),
             nickname: try row.decode(column: "nickname", as: String?.self),
             addedAt: try row.decode(column: "created_at", as: Date.self)
         )

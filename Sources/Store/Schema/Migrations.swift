@@ -24,8 +24,8 @@ struct Migration: Sendable {
     func sql(for kind: DatabaseKind) -> [String] {
         let types: [String: String] =
             switch kind {
-            case .sqlite: ["{uuid}": "TEXT", "{time}": "REAL", "{bigint}": "INTEGER"]
-            case .postgres: ["{uuid}": "uuid", "{time}": "timestamptz", "{bigint}": "bigint"]
+            case .sqlite: ["{uuid}": "TEXT", "{time}": "REAL", "{bigint}": "INTEGER", "{bytes}": "BLOB"]
+            case .postgres: ["{uuid}": "uuid", "{time}": "timestamptz", "{bigint}": "bigint", "{bytes}": "bytea"]
             }
         return statements.compactMap { statement -> String? in
             switch (statement, kind) {
@@ -290,6 +290,59 @@ package enum Migrator {
                     """
                 ),
                 "CREATE INDEX events_message_id ON events (message_id) WHERE message_id IS NOT NULL",
+            ]
+        ),
+        Migration(
+            version: 5,
+            name: "uploaded images: blobs, uploads, avatars, group icons, attachments",
+            statements: [
+                """
+                CREATE TABLE secrets (
+                    name TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    created_at {time} NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE blobs (
+                    hash TEXT PRIMARY KEY,
+                    size {bigint} NOT NULL,
+                    created_at {time} NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE blob_chunks (
+                    hash TEXT NOT NULL REFERENCES blobs (hash) ON DELETE CASCADE,
+                    part INTEGER NOT NULL,
+                    data {bytes} NOT NULL,
+                    PRIMARY KEY (hash, part)
+                )
+                """,
+                """
+                CREATE TABLE uploads (
+                    id {uuid} PRIMARY KEY,
+                    owner_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    content_type TEXT NOT NULL,
+                    size {bigint} NOT NULL,
+                    width INTEGER NOT NULL,
+                    height INTEGER NOT NULL,
+                    animated INTEGER NOT NULL DEFAULT 0,
+                    original_hash TEXT NOT NULL REFERENCES blobs (hash),
+                    thumbnail_hash TEXT NOT NULL REFERENCES blobs (hash),
+                    avatar_hash TEXT NOT NULL REFERENCES blobs (hash),
+                    avatar_small_hash TEXT NOT NULL REFERENCES blobs (hash),
+                    message_id {uuid} REFERENCES messages (id) ON DELETE CASCADE,
+                    position INTEGER,
+                    created_at {time} NOT NULL
+                )
+                """,
+                "CREATE INDEX uploads_message_id ON uploads (message_id) WHERE message_id IS NOT NULL",
+                "CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at)",
+                "ALTER TABLE users ADD COLUMN avatar_upload_id {uuid} REFERENCES uploads (id) ON DELETE SET NULL",
+                "ALTER TABLE conversations ADD COLUMN icon_upload_id {uuid} REFERENCES uploads (id) ON DELETE SET NULL",
+                // Never written: profile pictures and icons are uploads now.
+                "ALTER TABLE users DROP COLUMN avatar_url",
+                "ALTER TABLE conversations DROP COLUMN icon_url",
             ]
         ),
     ]
