@@ -1,0 +1,146 @@
+// The settings screen: a list of sections, each a function that returns its element and may
+// subscribe to store topics. A new kind of setting (notifications, Web Push, a profile picture)
+// is a new section here; a new preference is a field in lib/preferences.js.
+import * as api from "../lib/api.js";
+import { state, on, emit } from "../lib/store.js";
+import { preferenceGroups, values, setValue } from "../lib/preferences.js";
+import { h, field, showFormErrors, toast, announce, preserveFocus, setChildren, fullTime, pictureSetting } from "../lib/dom.js";
+
+const sections = [profileSection, ...preferenceGroups.map((group) => (subscribe) => preferenceSection(group, subscribe)), sessionsSection, passwordSection];
+
+export class SettingsView {
+  constructor() {
+    this.cleanups = [];
+    const subscribe = (topic, fn) => this.cleanups.push(on(topic, fn));
+    this.el = h("div", { class: "settings" },
+      h("h1", { tabIndex: -1 }, "Settings"),
+      sections.map((section) => section(subscribe)));
+  }
+  destroy() { this.cleanups.forEach((off) => off()); }
+}
+
+/** Our profile changed here (other tabs and devices learn it from `user.updated`). */
+function setMe(user) {
+  state.me = user;
+  emit("me");
+}
+
+function section(id, title, ...children) {
+  return h("section", { class: "settings-section", "aria-labelledby": id }, h("h2", { id }, title), ...children);
+}
+
+function profileSection(subscribe) {
+  const picture = pictureSetting({
+    inputId: "avatar-input", label: "Profile picture", id: state.me.id,
+    pick: async (file) => { const upload = await api.uploadImage(file); setMe(await api.setAvatar(upload.id)); },
+    remove: async () => setMe(await api.removeAvatar()),
+  });
+  const renderPicture = () => picture.update({ url: state.me.avatarUrl, name: state.me.displayName });
+  subscribe?.("me", renderPicture);
+  renderPicture();
+  const form = h("form", { class: "stack" },
+    field({ label: "Display name", name: "displayName", required: true, maxlength: 64, value: state.me.displayName, autocomplete: "name" }),
+    field({ label: "About you", name: "bio", type: "textarea", maxlength: 500, rows: 3, value: state.me.bio ?? "" }),
+    h("p", { class: "form-error", role: "alert", tabIndex: -1 }),
+    h("div", {}, h("button", { type: "submit", class: "button primary" }, "Save profile")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showFormErrors(form, null);
+    try {
+      setMe(await api.updateMe({ displayName: form.elements.displayName.value.trim(), bio: form.elements.bio.value.trim() }));
+      announce("Profile saved.");
+      toast("Profile saved.");
+    } catch (error) { showFormErrors(form, error); }
+  });
+  return section("settings-profile", "Profile",
+    h("p", { class: "hint" }, `Signed in as @${state.me.username} (${state.me.email}).`),
+    picture.el,
+    form);
+}
+
+/** One group of preferences, rendered from its description; re-rendered when values change. */
+function preferenceSection(group, subscribe) {
+  const body = h("div", { class: "stack" });
+  const render = () => preserveFocus(body, () => setChildren(body, group.fields.map((f) => control(group, f, values(group)[f.key]))));
+  subscribe?.("prefs", render);
+  render();
+  return section(`settings-${group.id}`, group.legend, group.note ? h("p", { class: "hint" }, group.note) : null, body);
+}
+
+function control(group, f, value) {
+  const id = `pref-${group.id}-${f.key}`;
+  const change = async (next) => {
+    try { await setValue(group, f.key, next); announce(`${f.label}: saved.`); }
+    catch (error) { toast(`Could not save: ${error.message}`, "error"); }
+  };
+  if (f.type === "toggle") {
+    const input = h("input", { type: "checkbox", id, checked: Boolean(value), data: { key: id } });
+    input.addEventListener("change", () => change(input.checked));
+    return h("div", { class: "check" }, input, h("label", { for: id }, f.label));
+  }
+  if (f.type === "select") {
+    const select = h("select", { id, data: { key: id } }, f.options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+    select.addEventListener("change", () => change(select.value));
+    return h("div", { class: "field" }, h("label", { for: id }, f.label), select);
+  }
+  // "choice": radio buttons in a fieldset.
+  return h("fieldset", { class: "choice" }, h("legend", {}, f.label),
+    f.options.map(([v, label]) => {
+      const optionId = `${id}-${v}`;
+      const input = h("input", { type: "radio", name: id, id: optionId, value: v, checked: v === value, data: { key: optionId } });
+      input.addEventListener("change", () => input.checked && change(v));
+      return h("div", { class: "check" }, input, h("label", { for: optionId }, label));
+    }));
+}
+
+function sessionsSection(subscribe) {
+  const list = h("ul", { class: "session-list" });
+  const load = async () => {
+    try {
+      const { items } = await api.listSessions();
+      preserveFocus(list, () => setChildren(list, items.map((s) => h("li", { class: "session", data: { sessionId: s.id } },
+        h("div", {},
+          h("p", { class: "session-name" }, s.deviceName ?? "Unnamed device", s.current ? h("span", { class: "tag" }, "This device") : null),
+          s.userAgent ? h("p", { class: "hint" }, s.userAgent) : null,
+          h("p", { class: "hint" }, `Signed in ${fullTime(s.createdAt)} · last active ${fullTime(s.lastUsedAt)}`)),
+        s.current ? null : h("button", {
+          type: "button", class: "button small", data: { key: `revoke-${s.id}` }, "aria-label": `Sign out ${s.deviceName ?? "unnamed device"}, signed in ${fullTime(s.createdAt)}`,
+          on: { click: () => revoke(s) },
+        }, "Sign out")))));
+    } catch (error) {
+      setChildren(list, h("li", {}, `Could not load sessions: ${error.message}`));
+    }
+  };
+  const revoke = async (s) => {
+    try {
+      await api.revokeSession(s.id);
+      announce(`${s.deviceName ?? "The device"} was signed out.`);
+      await load();
+    } catch (error) { toast(error.message, "error"); }
+  };
+  subscribe?.("sessions", load);
+  load();
+  return section("settings-sessions", "Where you are signed in", list);
+}
+
+function passwordSection() {
+  const form = h("form", { class: "stack" },
+    field({ label: "Current password", name: "current", type: "password", autocomplete: "current-password", required: true }),
+    field({ label: "New password", name: "next", type: "password", autocomplete: "new-password", required: true, minlength: 8, maxlength: 128, hint: "At least 8 characters. Your other devices will be signed out." }),
+    h("p", { class: "form-error", role: "alert", tabIndex: -1 }),
+    h("div", {}, h("button", { type: "submit", class: "button primary" }, "Change password")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showFormErrors(form, null);
+    try {
+      await api.changePassword(form.elements.current.value, form.elements.next.value);
+      form.reset();
+      toast("Password changed. Your other devices were signed out.");
+    } catch (error) {
+      if (error.code === "invalid_credentials") showFormErrors(form, { errors: [{ field: "current", detail: "That is not your current password." }] });
+      else showFormErrors(form, { message: error.message, errors: error.errors?.map((e) => ({ ...e, field: { newPassword: "next", currentPassword: "current" }[e.field] ?? e.field })) });
+    }
+  });
+  return section("settings-password", "Password", form);
+}
+
