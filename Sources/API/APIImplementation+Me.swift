@@ -33,10 +33,43 @@ extension APIImplementation {
     func updatePreferences(_ input: Operations.UpdatePreferences.Input) async throws -> Operations.UpdatePreferences.Output {
         let identity = try identity()
         guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
-        let update = PreferencesUpdate(
-            groupAdds: body.privacy?.groupAdds.map { PrivacyPreferences.GroupAdds(rawValue: $0.rawValue) ?? .everyone },
-            showLastSeen: body.privacy?.showLastSeen
-        )
+        var validator = Validator()
+        var update = PreferencesUpdate()
+        if let appearance = body.appearance {
+            update.theme = appearance.theme.flatMap { AppearancePreferences.Theme(rawValue: $0.rawValue) }
+            if let raw = appearance.accentColor {
+                if raw == "default" {
+                    update.accentColor = .some(nil)
+                } else {
+                    let color: String = validator.check("appearance.accentColor", raw, FieldRules.color)
+                    update.accentColor = .some(color)
+                }
+            }
+            update.fontScale = validator.check("appearance.fontScale", appearance.fontScale, FieldRules.fontScale)
+            update.density = appearance.density.flatMap { AppearancePreferences.Density(rawValue: $0.rawValue) }
+        }
+        if let accessibility = body.accessibility {
+            update.reducedMotion = accessibility.reducedMotion
+            update.highContrast = accessibility.highContrast
+            update.screenReaderAnnouncements = accessibility.screenReaderAnnouncements
+        }
+        if let notifications = body.notifications {
+            update.directLevel = notifications.direct
+            update.groupsLevel = notifications.groups
+            update.sound = notifications.sound
+            update.desktop = notifications.desktop
+            if let quietHours = notifications.quietHours {
+                update.quietHoursEnabled = quietHours.enabled
+                update.quietHoursStart = validator.check("notifications.quietHours.start", quietHours.start, FieldRules.clockTime)
+                update.quietHoursEnd = validator.check("notifications.quietHours.end", quietHours.end, FieldRules.clockTime)
+                update.quietHoursTimeZone = validator.check("notifications.quietHours.timeZone", quietHours.timeZone, FieldRules.timeZone)
+            }
+        }
+        if let privacy = body.privacy {
+            update.groupAdds = privacy.groupAdds.map { PrivacyPreferences.GroupAdds(rawValue: $0.rawValue) ?? .everyone }
+            update.showLastSeen = privacy.showLastSeen
+        }
+        try validator.finish()
         guard let preferences = try await store.updatePreferences(of: identity.userID, update, now: now()) else {
             throw Problem.unauthorized
         }

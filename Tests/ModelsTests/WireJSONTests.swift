@@ -51,6 +51,16 @@ struct WireJSONTests {
             .userUpdated(User(id: id, username: "u", displayName: "U", email: "u@example.com", createdAt: at)),
             .sessionRevoked(SessionRevokedData(sessionID: id, reason: .passwordReset)),
             .preferencesUpdated(Preferences(privacy: PrivacyPreferences(groupAdds: .contacts, showLastSeen: false))),
+            .notificationCreated(
+                NotificationCreatedData(
+                    notification: InboxNotification(
+                        id: id, kind: .addedToGroup, conversationID: id, messageID: nil, actor: user, excerpt: nil, createdAt: at, readAt: nil
+                    ),
+                    unreadCount: 1
+                )
+            ),
+            .notificationsRead(NotificationsChangedData(ids: [id], unreadCount: 0)),
+            .notificationsRemoved(NotificationsChangedData(ids: [id], unreadCount: 0)),
         ]
         #expect(Set(payloads.map(\.type)) == Set(EventType.all))
         let payload = try #require(payloads.first { $0.type == type })

@@ -126,7 +126,7 @@ struct ConversationStoreTests {
             try await world.store.removeMember(owner, from: group, by: owner, now: World.now)
             #expect(try await world.store.conversation(group, viewer: owner) == nil)
             #expect(try await world.store.conversation(group, viewer: member)?.title == "Renamed")
-            #expect(try await world.eventTypes(.user(other)) == ["conversation.joined", "conversation.left"])
+            #expect(try await world.eventTypes(.user(other)) == ["conversation.joined", "notification.created", "conversation.left"])
         }
     }
 

@@ -1,6 +1,6 @@
 import CVips
 package import Foundation
-package import Models
+import Models
 package import Store
 package import ServiceLifecycle
 

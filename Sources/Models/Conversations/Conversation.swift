@@ -12,8 +12,12 @@ package struct Conversation: Codable, Hashable, Sendable {
     package var lastSeq: Int64
     package var lastMessage: Message?
     package var unreadCount: Int
+    /// Unread notifications that name the viewer (`mention`) in this conversation.
+    package var mentionCount: Int
     package var myRole: MemberRole
     package var memberCount: Int
+    /// How it looks to every member; nil for the clients' own default.
+    package var theme: ChatTheme?
 
     package init(
         id: UUID,
@@ -25,8 +29,10 @@ package struct Conversation: Codable, Hashable, Sendable {
         lastSeq: Int64,
         lastMessage: Message?,
         unreadCount: Int,
+        mentionCount: Int = 0,
         myRole: MemberRole,
-        memberCount: Int
+        memberCount: Int,
+        theme: ChatTheme? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -37,12 +43,14 @@ package struct Conversation: Codable, Hashable, Sendable {
         self.lastSeq = lastSeq
         self.lastMessage = lastMessage
         self.unreadCount = unreadCount
+        self.mentionCount = mentionCount
         self.myRole = myRole
         self.memberCount = memberCount
+        self.theme = theme
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, title, description, createdAt, lastSeq, lastMessage, unreadCount, myRole, memberCount
+        case id, kind, title, description, createdAt, lastSeq, lastMessage, unreadCount, mentionCount, myRole, memberCount, theme
         case iconURL = "iconUrl"
     }
 }
@@ -59,6 +67,7 @@ package struct ConversationData: Codable, Hashable, Sendable {
     package var createdAt: Date
     package var createdBy: UUID
     package var memberCount: Int
+    package var theme: ChatTheme?
 
     package init(
         id: UUID,
@@ -68,7 +77,8 @@ package struct ConversationData: Codable, Hashable, Sendable {
         iconURL: String?,
         createdAt: Date,
         createdBy: UUID,
-        memberCount: Int
+        memberCount: Int,
+        theme: ChatTheme? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -78,10 +88,11 @@ package struct ConversationData: Codable, Hashable, Sendable {
         self.createdAt = createdAt
         self.createdBy = createdBy
         self.memberCount = memberCount
+        self.theme = theme
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, title, description, createdAt, createdBy, memberCount
+        case id, kind, title, description, createdAt, createdBy, memberCount, theme
         case iconURL = "iconUrl"
     }
 }

@@ -49,13 +49,16 @@ package struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let userUpdated = EventType(rawValue: "user.updated")
     package static let sessionRevoked = EventType(rawValue: "session.revoked")
     package static let preferencesUpdated = EventType(rawValue: "preferences.updated")
+    package static let notificationCreated = EventType(rawValue: "notification.created")
+    package static let notificationsRead = EventType(rawValue: "notifications.read")
+    package static let notificationsRemoved = EventType(rawValue: "notifications.removed")
 
     /// Every type the server logs; the specs must declare each.
     package static let all: [EventType] = [
         .messageCreated, .messageUpdated, .messageDeleted, .reactionAdded, .reactionRemoved, .receiptUpdated,
         .conversationCreated, .conversationUpdated, .conversationDeleted, .memberAdded, .memberRemoved, .memberUpdated,
         .conversationJoined, .conversationLeft, .contactAdded, .contactUpdated, .contactRemoved, .userUpdated, .sessionRevoked,
-        .preferencesUpdated,
+        .preferencesUpdated, .notificationCreated, .notificationsRead, .notificationsRemoved,
     ]
 }
 
@@ -91,6 +94,9 @@ package indirect enum EventPayload: Hashable, Sendable {
     case sessionRevoked(SessionRevokedData)
     /// The user's preferences changed, on one of their devices.
     case preferencesUpdated(Preferences)
+    case notificationCreated(NotificationCreatedData)
+    case notificationsRead(NotificationsChangedData)
+    case notificationsRemoved(NotificationsChangedData)
 
     package var type: EventType {
         switch self {
@@ -114,6 +120,9 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .userUpdated: .userUpdated
         case .sessionRevoked: .sessionRevoked
         case .preferencesUpdated: .preferencesUpdated
+        case .notificationCreated: .notificationCreated
+        case .notificationsRead: .notificationsRead
+        case .notificationsRemoved: .notificationsRemoved
         }
     }
 
@@ -137,6 +146,8 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .userUpdated(let data): data
         case .sessionRevoked(let data): data
         case .preferencesUpdated(let data): data
+        case .notificationCreated(let data): data
+        case .notificationsRead(let data), .notificationsRemoved(let data): data
         }
     }
 
@@ -177,6 +188,9 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .userUpdated: self = .userUpdated(try read(User.self))
         case .sessionRevoked: self = .sessionRevoked(try read(SessionRevokedData.self))
         case .preferencesUpdated: self = .preferencesUpdated(try read(Preferences.self))
+        case .notificationCreated: self = .notificationCreated(try read(NotificationCreatedData.self))
+        case .notificationsRead: self = .notificationsRead(try read(NotificationsChangedData.self))
+        case .notificationsRemoved: self = .notificationsRemoved(try read(NotificationsChangedData.self))
         default: throw EventDecodingError.unknownType(type.rawValue)
         }
     }

@@ -19,6 +19,10 @@ package struct Message: Codable, Hashable, Sendable {
     package var reactions: [Reaction]
     /// Images, in the order sent; none once deleted.
     package var attachments: [Attachment]
+    /// The members its text names with `@username`, as of its last edit; none once deleted.
+    package var mentions: [UUID]
+    /// Whether it says `@all` and counts as naming every member (a group's admin or owner wrote it).
+    package var mentionsAll: Bool
 
     package init(
         id: UUID,
@@ -32,7 +36,9 @@ package struct Message: Codable, Hashable, Sendable {
         editedAt: Date?,
         isDeleted: Bool,
         reactions: [Reaction] = [],
-        attachments: [Attachment] = []
+        attachments: [Attachment] = [],
+        mentions: [UUID] = [],
+        mentionsAll: Bool = false
     ) {
         self.id = id
         self.conversationID = conversationID
@@ -46,9 +52,11 @@ package struct Message: Codable, Hashable, Sendable {
         self.isDeleted = isDeleted
         self.reactions = reactions
         self.attachments = attachments
+        self.mentions = mentions
+        self.mentionsAll = mentionsAll
     }
 
-    /// Reads a message, also one logged before messages had attachments.
+    /// Reads a message, also one logged before messages had attachments or mentions.
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(UUID.self, forKey: .id)
@@ -63,10 +71,12 @@ package struct Message: Codable, Hashable, Sendable {
         isDeleted = try container.decode(Bool.self, forKey: .isDeleted)
         reactions = try container.decode([Reaction].self, forKey: .reactions)
         attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
+        mentions = try container.decodeIfPresent([UUID].self, forKey: .mentions) ?? []
+        mentionsAll = try container.decodeIfPresent(Bool.self, forKey: .mentionsAll) ?? false
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, seq, body, createdAt, editedAt, reactions, attachments
+        case id, seq, body, createdAt, editedAt, reactions, attachments, mentions, mentionsAll
         case conversationID = "conversationId"
         case senderID = "senderId"
         case clientMessageID = "clientMessageId"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rules for each user-supplied field. Each returns the normalized value or why it was refused.
 package enum FieldRules {
     /// 3-32 characters of a-z, 0-9, `_` and `.`; upper case is folded to lower case.
@@ -138,6 +140,39 @@ extension FieldRules {
             scalars.contains { $0.properties.isEmojiPresentation }
             || (first.properties.isEmoji && scalars.contains { $0 == "\u{FE0F}" })
         guard drawnAsEmoji else { return .failure(.init(.invalidFormat, "Exactly one emoji.")) }
+        return .success(raw)
+    }
+
+    /// A colour as `#rrggbb`; returned in lower case.
+    package static func color(_ raw: String) -> Result<String, FieldRuleFailure> {
+        let hex = raw.dropFirst()
+        guard raw.first == "#", hex.count == 6, hex.allSatisfy(\.isHexDigit) else {
+            return .failure(.init(.invalidFormat, "A colour as #rrggbb."))
+        }
+        return .success(raw.lowercased())
+    }
+
+    /// A text size factor from 0.8 to 2.0.
+    package static func fontScale(_ raw: Double) -> Result<Double, FieldRuleFailure> {
+        guard raw.isFinite, raw >= 0.8 else { return .failure(.init(.tooSmall, "At least 0.8.")) }
+        guard raw <= 2.0 else { return .failure(.init(.tooLarge, "At most 2.0.")) }
+        return .success(raw)
+    }
+
+    /// A time of day as `HH:MM`, 24-hour.
+    package static func clockTime(_ raw: String) -> Result<String, FieldRuleFailure> {
+        let parts = raw.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+            let hours = Int(parts[0]), let minutes = Int(parts[1]), (0..<24).contains(hours), (0..<60).contains(minutes)
+        else { return .failure(.init(.invalidFormat, "A time of day as HH:MM, 00:00 to 23:59.")) }
+        return .success(raw)
+    }
+
+    /// An IANA time zone name this server knows, such as `Europe/Paris`.
+    package static func timeZone(_ raw: String) -> Result<String, FieldRuleFailure> {
+        guard raw.count <= 64, TimeZone.knownTimeZoneIdentifiers.contains(raw) || raw == "UTC" else {
+            return .failure(.init(.invalidFormat, "An IANA time zone name, such as Europe/Paris."))
+        }
         return .success(raw)
     }
 }

@@ -69,6 +69,11 @@ package struct Validator: Sendable {
         raw.map { check(field, $0, rule) }
     }
 
+    /// Records a refusal that no rule function expresses.
+    package mutating func record(_ error: FieldError) {
+        errors.append(error)
+    }
+
     /// Throws `validation_failed` listing every refused field.
     package func finish() throws(Problem) {
         if !errors.isEmpty { throw Problem.validationFailed(errors) }

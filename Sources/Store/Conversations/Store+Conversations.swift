@@ -139,6 +139,7 @@ extension Store {
             for member in others {
                 try await transaction.addMember(member, role: .member, to: id, by: ownerID, payload: payload, now: now)
             }
+            try await transaction.notify(others.map { ($0, .addedToGroup) }, in: id, message: nil, actor: ownerID, excerpt: nil, now: now)
         }
         guard let view = try await conversation(id, viewer: ownerID) else { throw StoreError.noRowReturned("conversations") }
         return view
@@ -249,6 +250,7 @@ extension Store {
             for userID in newcomers {
                 try await transaction.addMember(userID, role: .member, to: id, by: actorID, payload: payload, now: now)
             }
+            try await transaction.notify(newcomers.map { ($0, .addedToGroup) }, in: id, message: nil, actor: actorID, excerpt: nil, now: now)
         }
         return try await members(of: id, viewer: actorID)
     }
@@ -377,7 +379,7 @@ extension Transaction {
     func conversationData(_ id: UUID) async throws -> ConversationData {
         guard
             let row = try await sql.raw(
-                "SELECT kind, title, description, icon_upload_id, created_at, created_by, member_count FROM conversations WHERE id = \(bind: id)"
+                "SELECT kind, title, description, icon_upload_id, created_at, created_by, member_count, theme FROM conversations WHERE id = \(bind: id)"
             ).first()
         else { throw StoreError.noRowReturned("conversations") }
         return ConversationData(
@@ -388,7 +390,8 @@ extension Transaction {
             iconURL: try row.decode(column: "icon_upload_id", as: UUID?.self).flatMap { media.url($0, .avatar, for: .anyone) },
             createdAt: try row.decode(column: "created_at", as: Date.self),
             createdBy: try row.decode(column: "created_by", as: UUID.self),
-            memberCount: try row.decode(column: "member_count", as: Int.self)
+            memberCount: try row.decode(column: "member_count", as: Int.self),
+            theme: ChatTheme(json: try row.decode(column: "theme", as: String?.self))
         )
     }
 
@@ -458,12 +461,15 @@ extension SQLDatabase {
     ) async throws -> [ConversationRow] {
         var query = SQLQueryString(
             """
-            SELECT c.id, c.kind, c.title, c.description, c.icon_upload_id, c.created_at, c.activity_at, c.member_count,
+            SELECT c.id, c.kind, c.title, c.description, c.icon_upload_id, c.created_at, c.activity_at, c.member_count, c.theme,
                    COALESCE(es.last_seq, 0) AS last_seq, me.role,
                    peer.display_name AS peer_name, peer.avatar_upload_id AS peer_avatar_id,
                    (SELECT COUNT(*) FROM messages um
                     WHERE um.conversation_id = c.id AND um.seq > me.last_read_seq AND um.sender_id <> me.user_id
                           AND um.deleted_at IS NULL) AS unread_count,
+                   (SELECT COUNT(*) FROM notifications nm
+                    WHERE nm.user_id = me.user_id AND nm.conversation_id = c.id AND nm.kind = 'mention'
+                          AND nm.read_at IS NULL) AS mention_count,
                    \(unsafeRaw: Message.columns(table: "lm", prefix: "lm_"))
             FROM members me
             JOIN conversations c ON c.id = me.conversation_id
@@ -499,8 +505,10 @@ extension SQLDatabase {
                 lastSeq: try row.decode(column: "last_seq", as: Int64.self),
                 lastMessage: lastMessage,
                 unreadCount: Int(try row.decode(column: "unread_count", as: Int64.self)),
+                mentionCount: Int(try row.decode(column: "mention_count", as: Int64.self)),
                 myRole: try row.decode(column: "role", as: MemberRole.self),
-                memberCount: try row.decode(column: "member_count", as: Int.self)
+                memberCount: try row.decode(column: "member_count", as: Int.self),
+                theme: ChatTheme(json: try row.decode(column: "theme", as: String?.self))
             )
             return ConversationRow(view: view, activityMicroseconds: try row.decode(column: "activity_at", as: Int64.self))
         }

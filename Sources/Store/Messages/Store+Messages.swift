@@ -39,14 +39,17 @@ extension Store {
                 if let original = try await transaction.sql.sentMessage(clientMessageID, from: senderID, in: conversationID, links: links) {
                     return (original, false)
                 }
+                var repliedTo: UUID?
                 if let replyToID {
                     let target = try await transaction.sql.raw(
-                        "SELECT 1 AS found FROM messages WHERE id = \(bind: replyToID) AND conversation_id = \(bind: conversationID)"
+                        "SELECT sender_id FROM messages WHERE id = \(bind: replyToID) AND conversation_id = \(bind: conversationID)"
                     ).first()
-                    guard target != nil else {
+                    guard let target else {
                         throw Problem.invalidField("replyToId", .notFound, "No such message in this conversation.")
                     }
+                    repliedTo = try target.decode(column: "sender_id", as: UUID.self)
                 }
+                let mentions = try await transaction.mentions(in: body, by: membership)
                 var message = Message(
                     id: UUID(),
                     conversationID: conversationID,
@@ -58,7 +61,9 @@ extension Store {
                     createdAt: now,
                     editedAt: nil,
                     isDeleted: false,
-                    attachments: try await transaction.sql.unusedUploads(uploadIDs, of: senderID, links: links)
+                    attachments: try await transaction.sql.unusedUploads(uploadIDs, of: senderID, links: links),
+                    mentions: mentions.ids,
+                    mentionsAll: mentions.all
                 )
                 let event = try await transaction.append(
                     to: .conversation(conversationID),
@@ -83,6 +88,17 @@ extension Store {
                 )
                 message.seq = event.seq
                 try await transaction.attach(uploadIDs, to: message.id, by: senderID)
+                _ = try await transaction.recordMentions(mentions, of: message.id)
+                let everyone = mentions.all ? try await transaction.otherMembers(of: conversationID, than: senderID) : []
+                let peer = membership.kind == .direct ? try await transaction.otherMembers(of: conversationID, than: senderID) : []
+                try await transaction.notify(
+                    (mentions.ids + everyone).map { ($0, .mention) } + (repliedTo.map { [($0, .reply)] } ?? []) + peer.map { ($0, .direct) },
+                    in: conversationID,
+                    message: message.id,
+                    actor: senderID,
+                    excerpt: body,
+                    now: now
+                )
                 message.attachments = try await transaction.sql.attachments(of: [message.id], links: links, for: .viewer(senderID))[message.id] ?? []
                 return (message, true)
             }
@@ -101,13 +117,25 @@ extension Store {
     /// events that carried the old text now carry the new one.
     package func editMessage(_ id: UUID, by editorID: UUID, body: String, now: Date) async throws -> Message {
         try await write { transaction in
-            let message = try await transaction.visibleMessage(id, to: editorID).message
+            let (message, membership) = try await transaction.visibleMessage(id, to: editorID)
             guard message.senderID == editorID else { throw Problem.forbidden("Only its sender may edit a message.") }
             guard !message.isDeleted else { throw Problem.messageDeleted }
             try await transaction.sql.raw("UPDATE messages SET body = \(bind: body), edited_at = \(bind: now) WHERE id = \(bind: id)").run()
+            // Mentions follow the text; whom it names for the first time is told once (a mention
+            // taken out again tells nobody anything), and the notifications show the new text.
+            let wasAll = message.mentionsAll
+            let mentions = try await transaction.mentions(in: body, by: membership)
+            let named = try await transaction.recordMentions(mentions, of: id)
+            try await transaction.sql.raw("UPDATE notifications SET excerpt = \(bind: Transaction.excerpt(of: body)) WHERE message_id = \(bind: id)").run()
+            let everyone = mentions.all && !wasAll ? try await transaction.otherMembers(of: message.conversationID, than: editorID) : []
+            try await transaction.notify(
+                (named + everyone).map { ($0, .mention) }, in: message.conversationID, message: id, actor: editorID, excerpt: body, now: now
+            )
             var edited = message
             edited.body = body
             edited.editedAt = now
+            edited.mentions = mentions.ids
+            edited.mentionsAll = mentions.all
             edited.attachments = try await transaction.sql.attachments(of: [id], links: transaction.media, for: .event)[id] ?? []
             try await transaction.rewriteEvents(of: edited)
             try await transaction.append(
@@ -133,9 +161,13 @@ extension Store {
             try await transaction.sql.raw("DELETE FROM reactions WHERE message_id = \(bind: id)").run()
             // Its images go too: their links stop working now, their bytes when the janitor next runs.
             try await transaction.sql.raw("DELETE FROM uploads WHERE message_id = \(bind: id)").run()
+            _ = try await transaction.recordMentions(([], false), of: id)
+            try await transaction.removeNotifications(of: id, now: now)
             var tombstone = message
             tombstone.body = nil
             tombstone.isDeleted = true
+            tombstone.mentions = []
+            tombstone.mentionsAll = false
             try await transaction.rewriteEvents(of: tombstone)
             try await transaction.append(
                 to: .conversation(message.conversationID),
@@ -225,6 +257,15 @@ extension Store {
                 .receiptUpdated(ReceiptData(conversationID: conversationID, userID: userID, lastReadSeq: position)),
                 at: now
             )
+            // Reading the messages reads their notifications, on every device.
+            try await transaction.markNotificationsRead(
+                of: userID,
+                where: """
+                    conversation_id = \(bind: conversationID)
+                    AND message_id IN (SELECT id FROM messages WHERE conversation_id = \(bind: conversationID) AND seq <= \(bind: position))
+                    """,
+                now: now
+            )
         }
     }
 
@@ -311,10 +352,12 @@ extension SQLDatabase {
         let ids = messages.map(\.id)
         let reactions = try await reactionSummaries(for: ids, viewer: viewer)
         let attachments = try await attachments(of: ids, links: links, for: .viewer(viewer))
+        let mentions = try await mentions(of: ids)
         return messages.map { message in
             var message = message
             message.reactions = reactions[message.id] ?? []
             message.attachments = attachments[message.id] ?? []
+            message.mentions = mentions[message.id] ?? []
             return message
         }
     }
@@ -350,7 +393,7 @@ extension Message {
     /// The `messages` columns, optionally qualified by `table` and renamed with `prefix`.
     static func columns(table: String? = nil, prefix: String = "") -> String {
         selectList(
-            ["id", "conversation_id", "seq", "sender_id", "client_message_id", "body", "reply_to_id", "created_at", "edited_at", "deleted_at"],
+            ["id", "conversation_id", "seq", "sender_id", "client_message_id", "body", "reply_to_id", "created_at", "edited_at", "deleted_at", "mentions_all"],
             table: table,
             prefix: prefix
         )
@@ -367,7 +410,8 @@ extension Message {
             replyToID: try row.decode(column: prefix + "reply_to_id", as: UUID?.self),
             createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
             editedAt: try row.decode(column: prefix + "edited_at", as: Date?.self),
-            isDeleted: try row.decode(column: prefix + "deleted_at", as: Date?.self) != nil
+            isDeleted: try row.decode(column: prefix + "deleted_at", as: Date?.self) != nil,
+            mentionsAll: try row.decode(column: prefix + "mentions_all", as: Int.self) != 0
         )
     }
 }

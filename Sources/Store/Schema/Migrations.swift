@@ -345,6 +345,53 @@ package enum Migrator {
                 "ALTER TABLE conversations DROP COLUMN icon_url",
             ]
         ),
+        Migration(
+            version: 6,
+            name: "mentions and the notification inbox",
+            statements: [
+                "ALTER TABLE messages ADD COLUMN mentions_all INTEGER NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE message_mentions (
+                    message_id {uuid} NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (message_id, user_id)
+                )
+                """,
+                """
+                CREATE TABLE notifications (
+                    id {uuid} PRIMARY KEY,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    conversation_id {uuid} NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                    message_id {uuid} REFERENCES messages (id) ON DELETE CASCADE,
+                    actor_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    excerpt TEXT,
+                    created_at {time} NOT NULL,
+                    created_us {bigint} NOT NULL,
+                    read_at {time}
+                )
+                """,
+                // One notification per user and message, whatever the reasons: an edit that adds a
+                // mention notifies once, and never twice.
+                "CREATE UNIQUE INDEX notifications_once ON notifications (user_id, message_id) WHERE message_id IS NOT NULL",
+                "CREATE INDEX notifications_inbox ON notifications (user_id, created_us, id)",
+                "CREATE INDEX notifications_unread ON notifications (user_id, conversation_id) WHERE read_at IS NULL",
+                "CREATE INDEX notifications_message ON notifications (message_id) WHERE message_id IS NOT NULL",
+            ]
+        ),
+        Migration(
+            version: 7,
+            name: "preferences that follow the user, per-conversation levels and mutes, chat themes",
+            statements: [
+                // Appearance, accessibility and notification defaults, as JSON: read and written whole.
+                "ALTER TABLE users ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+                "ALTER TABLE members ADD COLUMN notify_level TEXT",
+                "ALTER TABLE members ADD COLUMN muted_until {time}",
+                "ALTER TABLE members ADD COLUMN theme TEXT",
+                "ALTER TABLE conversations ADD COLUMN theme TEXT",
+            ]
+        ),
     ]
 
     /// The newest schema version this build knows.

@@ -1,0 +1,219 @@
+package import Foundation
+package import Models
+import SQLKit
+
+extension Store {
+    /// A page of the user's inbox, newest first, with their unread count.
+    package func notifications(of userID: UUID, unreadOnly: Bool, limit: Int, cursor: String?) async throws -> NotificationPage {
+        let after = try Cursor(decoding: cursor, count: 2)
+        let keyset = try after.map { cursor throws(Problem) in (try cursor.int64(0), try cursor.uuid(1)) }
+        let links = media
+        return try await read { sql in
+            var query: SQLQueryString = """
+                SELECT n.id, n.kind, n.conversation_id, n.message_id, n.excerpt, n.created_at, n.created_us, n.read_at,
+                       \(PublicUser.columns(prefix: "a_", seenBy: userID))
+                FROM notifications n JOIN users u ON u.id = n.actor_id
+                WHERE n.user_id = \(bind: userID)
+                """
+            if unreadOnly { query = query + " AND n.read_at IS NULL" }
+            if let keyset {
+                query = query + " AND (n.created_us < \(bind: keyset.0) OR (n.created_us = \(bind: keyset.0) AND n.id < \(bind: keyset.1)))"
+            }
+            query = query + " ORDER BY n.created_us DESC, n.id DESC LIMIT \(bind: limit + 1)"
+            let rows = try await sql.raw(query).all()
+            let items = try rows.prefix(limit).map { try InboxNotification(row: $0, links: links) }
+            let next = rows.count > limit ? try rows[limit - 1].decode(column: "created_us", as: Int64.self) : nil
+            return NotificationPage(
+                items: items,
+                nextCursor: next.map { Cursor(String($0), items[limit - 1].id.uuidString).encoded },
+                unreadCount: try await sql.unreadNotifications(of: userID)
+            )
+        }
+    }
+
+    /// Marks the user's notifications read — those of `ids` (others' ids are ignored), or every one
+    /// made before `before` — appending `notifications.read` when any changed; returns the unread
+    /// count after.
+    package func readNotifications(of userID: UUID, ids: [UUID]?, before: Date?, now: Date) async throws -> Int {
+        try await write { transaction in
+            if let ids, !ids.isEmpty {
+                try await transaction.markNotificationsRead(of: userID, where: "id IN (\(binds: ids))", now: now)
+            }
+            if let before {
+                try await transaction.markNotificationsRead(of: userID, where: "created_us < \(bind: before.microseconds)", now: now)
+            }
+            return try await transaction.sql.unreadNotifications(of: userID)
+        }
+    }
+}
+
+extension Transaction {
+    /// Whom `body` names among the conversation's members (never its writer), in order of first
+    /// mention, and whether `@all` counts: only from a group's admins and owner — from anyone else
+    /// it is plain text.
+    func mentions(in body: String?, by writer: Membership) async throws -> (ids: [UUID], all: Bool) {
+        let names = body.map(Mentions.names(in:)) ?? []
+        let all = names.contains(Mentions.everyone) && writer.kind == .group && writer.role >= .admin
+        let usernames = names.filter { $0 != Mentions.everyone }
+        guard !usernames.isEmpty else { return ([], all) }
+        let rows = try await sql.raw(
+            """
+            SELECT u.id, u.username FROM users u JOIN members m ON m.user_id = u.id
+            WHERE m.conversation_id = \(bind: writer.conversationID) AND u.username IN (\(binds: usernames)) AND u.id <> \(bind: writer.userID)
+            """
+        ).all()
+        var byName: [String: UUID] = [:]
+        for row in rows { byName[try row.decode(column: "username", as: String.self)] = try row.decode(column: "id", as: UUID.self) }
+        return (usernames.compactMap { byName[$0] }, all)
+    }
+
+    /// Stores a message's mentions in place of those it had; returns the users it names now and did not before.
+    func recordMentions(_ mentions: (ids: [UUID], all: Bool), of messageID: UUID) async throws -> [UUID] {
+        let before = Set(
+            try await sql.raw("SELECT user_id FROM message_mentions WHERE message_id = \(bind: messageID)").all()
+                .map { try $0.decode(column: "user_id", as: UUID.self) }
+        )
+        try await sql.raw("DELETE FROM message_mentions WHERE message_id = \(bind: messageID)").run()
+        for (position, userID) in mentions.ids.enumerated() {
+            try await sql.raw(
+                "INSERT INTO message_mentions (message_id, user_id, position) VALUES (\(bind: messageID), \(bind: userID), \(bind: position))"
+            ).run()
+        }
+        try await sql.raw("UPDATE messages SET mentions_all = \(bind: mentions.all ? 1 : 0) WHERE id = \(bind: messageID)").run()
+        return mentions.ids.filter { !before.contains($0) }
+    }
+
+    /// Every member of a conversation but `userID`.
+    func otherMembers(of conversationID: UUID, than userID: UUID) async throws -> [UUID] {
+        try await sql.raw("SELECT user_id FROM members WHERE conversation_id = \(bind: conversationID) AND user_id <> \(bind: userID) ORDER BY joined_at")
+            .all().map { try $0.decode(column: "user_id", as: UUID.self) }
+    }
+
+    /// Notifies each recipient once per message — the first reason listed wins — unless they are
+    /// the actor, are no longer a member, or have blocked the actor; appends `notification.created`
+    /// to each one's stream, in this transaction, so every device hears of it once.
+    func notify(
+        _ recipients: [(user: UUID, kind: NotificationKind)],
+        in conversationID: UUID,
+        message messageID: UUID?,
+        actor actorID: UUID,
+        excerpt: String?,
+        now: Date
+    ) async throws {
+        var seen: Set<UUID> = []
+        let candidates = recipients.filter { $0.user != actorID && seen.insert($0.user).inserted }
+        guard !candidates.isEmpty else { return }
+        let eligible = Set(
+            try await sql.raw(
+                """
+                SELECT m.user_id FROM members m
+                WHERE m.conversation_id = \(bind: conversationID) AND m.user_id IN (\(binds: candidates.map(\.user)))
+                  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = \(bind: actorID))
+                """
+            ).all().map { try $0.decode(column: "user_id", as: UUID.self) }
+        )
+        guard !eligible.isEmpty else { return }
+        guard let actorRow = try await sql.raw("SELECT \(PublicUser.columns(seenBy: nil)) FROM users u WHERE u.id = \(bind: actorID)").first() else {
+            return
+        }
+        let actor = try PublicUser(row: actorRow, links: media)
+        let excerpt = excerpt.map(Self.excerpt(of:))
+        for candidate in candidates where eligible.contains(candidate.user) {
+            if candidate.kind == .direct, try await !wantsEveryMessage(candidate.user, in: conversationID, now: now) { continue }
+            let notification = InboxNotification(
+                id: UUID(),
+                kind: candidate.kind,
+                conversationID: conversationID,
+                messageID: messageID,
+                actor: actor,
+                excerpt: excerpt,
+                createdAt: now,
+                readAt: nil
+            )
+            let inserted = try await sql.raw(
+                """
+                INSERT INTO notifications (id, user_id, kind, conversation_id, message_id, actor_id, excerpt, created_at, created_us)
+                VALUES (\(bind: notification.id), \(bind: candidate.user), \(bind: candidate.kind.rawValue), \(bind: conversationID),
+                        \(bind: messageID), \(bind: actorID), \(bind: excerpt), \(bind: now), \(bind: now.microseconds))
+                ON CONFLICT DO NOTHING RETURNING id
+                """
+            ).first()
+            guard inserted != nil else { continue }
+            let unread = try await sql.unreadNotifications(of: candidate.user)
+            try await append(
+                to: .user(candidate.user),
+                .notificationCreated(NotificationCreatedData(notification: notification, unreadCount: unread)),
+                at: now
+            )
+        }
+    }
+
+    /// Whether the member's level for the conversation is `all` and it is not muted: only then does
+    /// a message that neither names them nor answers them reach their inbox.
+    func wantsEveryMessage(_ userID: UUID, in conversationID: UUID, now: Date) async throws -> Bool {
+        guard let membership = try await sql.membership(of: userID, in: conversationID) else { return false }
+        let settings = try await sql.conversationPreferences(of: membership)
+        return settings.notifications == .all && (settings.mutedUntil.map { $0 <= now } ?? true)
+    }
+
+    /// Marks the user's unread notifications matching `condition` read; appends `notifications.read`
+    /// when any were.
+    func markNotificationsRead(of userID: UUID, where condition: SQLQueryString, now: Date) async throws {
+        let ids = try await sql.raw(
+            "UPDATE notifications SET read_at = \(bind: now) WHERE user_id = \(bind: userID) AND read_at IS NULL AND " + condition + " RETURNING id"
+        ).all().map { try $0.decode(column: "id", as: UUID.self) }
+        guard !ids.isEmpty else { return }
+        let unread = try await sql.unreadNotifications(of: userID)
+        try await append(to: .user(userID), .notificationsRead(NotificationsChangedData(ids: ids, unreadCount: unread)), at: now)
+    }
+
+    /// Deletes the notifications of a deleted message; appends `notifications.removed` to each
+    /// recipient's stream.
+    func removeNotifications(of messageID: UUID, now: Date) async throws {
+        let rows = try await sql.raw("DELETE FROM notifications WHERE message_id = \(bind: messageID) RETURNING id, user_id").all()
+        var removed: [UUID: [UUID]] = [:]
+        for row in rows { removed[try row.decode(column: "user_id", as: UUID.self), default: []].append(try row.decode(column: "id", as: UUID.self)) }
+        for (userID, ids) in removed.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            let unread = try await sql.unreadNotifications(of: userID)
+            try await append(to: .user(userID), .notificationsRemoved(NotificationsChangedData(ids: ids, unreadCount: unread)), at: now)
+        }
+    }
+
+    /// The start of a message's text, as notifications show it.
+    static func excerpt(of body: String) -> String {
+        body.count <= 140 ? body : String(body.prefix(139)) + "…"
+    }
+}
+
+extension SQLDatabase {
+    func unreadNotifications(of userID: UUID) async throws -> Int {
+        try await raw("SELECT COUNT(*) AS unread FROM notifications WHERE user_id = \(bind: userID) AND read_at IS NULL")
+            .first()?.decode(column: "unread", as: Int.self) ?? 0
+    }
+
+    /// The users each message names, in order.
+    func mentions(of messageIDs: [UUID]) async throws -> [UUID: [UUID]] {
+        guard !messageIDs.isEmpty else { return [:] }
+        let rows = try await raw(
+            "SELECT message_id, user_id FROM message_mentions WHERE message_id IN (\(binds: messageIDs)) ORDER BY message_id, position"
+        ).all()
+        var mentions: [UUID: [UUID]] = [:]
+        for row in rows { mentions[try row.decode(column: "message_id", as: UUID.self), default: []].append(try row.decode(column: "user_id", as: UUID.self)) }
+        return mentions
+    }
+}
+
+extension InboxNotification {
+    init(row: any SQLRow, links: MediaLinks) throws {
+        self.init(
+            id: try row.decode(column: "id", as: UUID.self),
+            kind: NotificationKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .mention,
+            conversationID: try row.decode(column: "conversation_id", as: UUID.self),
+            messageID: try row.decode(column: "message_id", as: UUID?.self),
+            actor: try PublicUser(row: row, prefix: "a_", links: links),
+            excerpt: try row.decode(column: "excerpt", as: String?.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            readAt: try row.decode(column: "read_at", as: Date?.self)
+        )
+    }
+}
