@@ -22,6 +22,7 @@ package struct ParleyAPI: Sendable {
         passwordHasher: PasswordHasher,
         passwordResets: PasswordResetMailer,
         images: ImageProcessor,
+        push: PushSender,
         limits: RateLimits,
         membershipLimits: MembershipLimits,
         now: @escaping @Sendable () -> Date,
@@ -33,6 +34,7 @@ package struct ParleyAPI: Sendable {
             passwords: passwordHasher,
             passwordResets: passwordResets,
             images: images,
+            push: push,
             limiters: Limiters(limits, now: now),
             membershipLimits: membershipLimits,
             now: now,
@@ -65,6 +67,7 @@ struct APIImplementation: APIProtocol {
     let passwords: PasswordHasher
     let passwordResets: PasswordResetMailer
     let images: ImageProcessor
+    let push: PushSender
     let limiters: Limiters
     let membershipLimits: MembershipLimits
     let now: @Sendable () -> Date

@@ -57,6 +57,14 @@ package struct AppConfiguration: Sendable {
     package var publicDirectory: String? = "Public"
     /// Origins of web pages elsewhere that may use the REST API and open realtime connections.
     package var corsOrigins: [String] = []
+    /// Whether Web Push may go to `http://` loopback endpoints (tests); never in production.
+    package var allowLoopbackPush = false
+
+    /// The VAPID contact push services may write to: the sender address of mail.
+    package var pushContact: String {
+        let address = mailFrom.split(separator: "<").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "> ")) } ?? mailFrom
+        return "mailto:\(address)"
+    }
     /// Reverse proxies whose `X-Forwarded-For` and `Forwarded` headers name the client.
     package var trustedProxies: [CIDR] = []
     /// Budgets for logins and password resets.

@@ -91,6 +91,13 @@ private func assemble(
         maxWaiting: configuration.passwordHashesWaiting
     )
     let images = ImageProcessor(limits: configuration.images, threads: configuration.imageThreads, maxWaiting: configuration.imagesWaiting)
+    let push = PushSender(
+        store: store,
+        contact: configuration.pushContact,
+        allowLoopback: configuration.allowLoopbackPush,
+        now: configuration.now,
+        logger: logger
+    )
     let passwordResets = PasswordResetMailer(
         store: store,
         mailer: try makeMailer(configuration, logger: logger),
@@ -119,6 +126,7 @@ private func assemble(
             passwordHasher: passwordHasher,
             passwordResets: passwordResets,
             images: images,
+            push: push,
             limits: configuration.limits,
             membershipLimits: MembershipLimits(
                 maxMembers: configuration.maxGroupMembers,
@@ -184,6 +192,8 @@ private func assemble(
         passwordResets,
         Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
     ]
+    // Nodes that serve the API send the pushes its notifications queue.
+    if configuration.role.servesREST { services.append(push) }
     // Only nodes that deliver events listen to the other nodes.
     if configuration.role.servesRealtime, let listener = bus.listener(readEvent: store.framedEvent(in:at:), logger: logger) {
         services.append(listener)
@@ -200,6 +210,7 @@ private func assemble(
         try await Migrator.migrate(database, logger: logger)
         try await tokens.load()
         try await store.loadMediaKey()
+        try await push.loadKey()
         databaseMigrated.finish()
     }
     return (app, realtime)

@@ -222,6 +222,12 @@ struct ServerOptions: ParsableArguments {
     )
     var corsOrigins: String?
 
+    @Flag(
+        name: .customLong("allow-loopback-push"),
+        help: "Also send Web Push to http:// endpoints on this machine's loopback (for tests; never in production). [env: PARLEY_ALLOW_LOOPBACK_PUSH=1]"
+    )
+    var allowLoopbackPush = false
+
     @Option(
         name: .customLong("trusted-proxies"),
         help: ArgumentHelp(
@@ -291,6 +297,7 @@ struct ServerOptions: ParsableArguments {
             configuration.realtime.eventRetention = TimeInterval(days) * 24 * 3600
         }
         if let directory = resolved(publicDir, "PARLEY_PUBLIC_DIR") { configuration.publicDirectory = directory }
+        configuration.allowLoopbackPush = allowLoopbackPush || ProcessInfo.processInfo.environment["PARLEY_ALLOW_LOOPBACK_PUSH"] == "1"
         if let origins = resolved(corsOrigins, "PARLEY_CORS_ORIGINS") {
             configuration.corsOrigins = try origins.split(separator: ",").map { text in
                 let origin = text.trimmingCharacters(in: .whitespaces)

@@ -2,7 +2,7 @@ import CVips
 package import Foundation
 import Models
 package import Store
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// What uploaded images may be, at most.
 package struct ImageLimits: Sendable {

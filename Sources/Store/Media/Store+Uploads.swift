@@ -190,19 +190,7 @@ extension Store {
     /// Installs the key that signs media links: the first node to start makes it, in the database,
     /// so that every node verifies every node's links.
     package func loadMediaKey(now: Date = Date()) async throws {
-        let candidate = MediaLinks.makeSecret()
-        let secret = try await write { transaction in
-            try await transaction.sql.raw(
-                """
-                INSERT INTO secrets (name, value, created_at) VALUES ('media_links', \(bind: candidate), \(bind: now))
-                ON CONFLICT (name) DO NOTHING
-                """
-            ).run()
-            return try await transaction.sql.raw("SELECT value FROM secrets WHERE name = 'media_links'").first()?
-                .decode(column: "value", as: String.self)
-        }
-        guard let secret else { throw StoreError.noRowReturned("secrets") }
-        media.install(secret)
+        media.install(try await loadSecret("media_links", making: MediaLinks.makeSecret, now: now))
     }
 
     static func sha256(_ data: Data) -> String {

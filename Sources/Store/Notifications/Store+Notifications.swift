@@ -118,6 +118,8 @@ extension Transaction {
         }
         let actor = try PublicUser(row: actorRow, links: media)
         let excerpt = excerpt.map(Self.excerpt(of:))
+        let conversationTitle = try await sql.raw("SELECT kind, title FROM conversations WHERE id = \(bind: conversationID)").first()
+            .flatMap { row in try row.decode(column: "kind", as: String.self) == "group" ? try row.decode(column: "title", as: String.self) : nil }
         for candidate in candidates where eligible.contains(candidate.user) {
             if candidate.kind == .direct, try await !wantsEveryMessage(candidate.user, in: conversationID, now: now) { continue }
             let notification = InboxNotification(
@@ -145,6 +147,7 @@ extension Transaction {
                 .notificationCreated(NotificationCreatedData(notification: notification, unreadCount: unread)),
                 at: now
             )
+            try await queuePushes(of: notification, to: candidate.user, conversationTitle: conversationTitle, now: now)
         }
     }
 

@@ -392,6 +392,34 @@ package enum Migrator {
                 "ALTER TABLE conversations ADD COLUMN theme TEXT",
             ]
         ),
+        Migration(
+            version: 8,
+            name: "Web Push: subscriptions and the durable queue of pushes",
+            statements: [
+                """
+                CREATE TABLE push_subscriptions (
+                    id {uuid} PRIMARY KEY,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    endpoint TEXT NOT NULL UNIQUE,
+                    p256dh TEXT NOT NULL,
+                    auth TEXT NOT NULL,
+                    created_at {time} NOT NULL
+                )
+                """,
+                "CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id)",
+                """
+                CREATE TABLE push_outbox (
+                    id {uuid} PRIMARY KEY,
+                    subscription_id {uuid} NOT NULL REFERENCES push_subscriptions (id) ON DELETE CASCADE,
+                    payload TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at {time} NOT NULL,
+                    created_at {time} NOT NULL
+                )
+                """,
+                "CREATE INDEX push_outbox_due ON push_outbox (next_attempt_at)",
+            ]
+        ),
     ]
 
     /// The newest schema version this build knows.
