@@ -60,8 +60,8 @@ struct PreferencesAPITests {
                 "appearance.fontScale": "too_large", "appearance.accentColor": "invalid_format",
                 "notifications.quietHours.start": "invalid_format", "notifications.quietHours.timeZone": "invalid_format",
             ])
-            #expect(try await Self.patch(app, alice.accessToken, ##"{"appearance":{"colour":"#000000"}}"##).0 == .badRequest)
-            #expect(try await Self.patch(app, alice.accessToken, #"{"notifications":{"groups":"sometimes"}}"#).0 == .badRequest)
+            #expect(try await Self.patch(app, alice.accessToken, ##"{"appearance":{"colour":"#000000"}}"##) == (.badRequest, ["appearance.colour": "invalid_format"]))
+            #expect(try await Self.patch(app, alice.accessToken, #"{"notifications":{"groups":"sometimes"}}"#) == (.badRequest, ["notifications.groups": "invalid_format"]))
             #expect(try await api.getPreferences().ok.body.json.appearance.fontScale == 1.25)
         }
     }

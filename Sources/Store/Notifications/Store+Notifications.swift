@@ -91,7 +91,9 @@ extension Transaction {
 
     /// Notifies each recipient once per message — the first reason listed wins — unless they are
     /// the actor, are no longer a member, or have blocked the actor; appends `notification.created`
-    /// to each one's stream, in this transaction, so every device hears of it once.
+    /// to each one's stream, in this transaction, so every device hears of it once, and queues its
+    /// pushes. What it needs of the recipients is read for all of them at once: a group's `@all`
+    /// costs a few statements per member, not a few queries more.
     func notify(
         _ recipients: [(user: UUID, kind: NotificationKind)],
         in conversationID: UUID,
@@ -102,26 +104,19 @@ extension Transaction {
     ) async throws {
         var seen: Set<UUID> = []
         let candidates = recipients.filter { $0.user != actorID && seen.insert($0.user).inserted }
-        guard !candidates.isEmpty else { return }
-        let eligible = Set(
-            try await sql.raw(
-                """
-                SELECT m.user_id FROM members m
-                WHERE m.conversation_id = \(bind: conversationID) AND m.user_id IN (\(binds: candidates.map(\.user)))
-                  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = \(bind: actorID))
-                """
-            ).all().map { try $0.decode(column: "user_id", as: UUID.self) }
-        )
-        guard !eligible.isEmpty else { return }
-        guard let actorRow = try await sql.raw("SELECT \(PublicUser.columns(seenBy: nil)) FROM users u WHERE u.id = \(bind: actorID)").first() else {
-            return
-        }
+        guard !candidates.isEmpty,
+            let conversation = try await sql.raw("SELECT kind, title FROM conversations WHERE id = \(bind: conversationID)").first()
+        else { return }
+        let kind = try conversation.decode(column: "kind", as: ConversationKind.self)
+        let settings = try await recipientSettings(candidates.map(\.user), in: conversationID, kind: kind, actor: actorID)
+        guard !settings.isEmpty,
+            let actorRow = try await sql.raw("SELECT \(PublicUser.columns(seenBy: nil)) FROM users u WHERE u.id = \(bind: actorID)").first()
+        else { return }
         let actor = try PublicUser(row: actorRow, links: media)
         let excerpt = excerpt.map(Self.excerpt(of:))
-        let conversationTitle = try await sql.raw("SELECT kind, title FROM conversations WHERE id = \(bind: conversationID)").first()
-            .flatMap { row in try row.decode(column: "kind", as: String.self) == "group" ? try row.decode(column: "title", as: String.self) : nil }
-        for candidate in candidates where eligible.contains(candidate.user) {
-            if candidate.kind == .direct, try await !wantsEveryMessage(candidate.user, in: conversationID, now: now) { continue }
+        let title = kind == .group ? try conversation.decode(column: "title", as: String.self) : nil
+        for candidate in candidates {
+            guard let recipient = settings[candidate.user], recipient.admits(candidate.kind, now: now) else { continue }
             let notification = InboxNotification(
                 id: UUID(),
                 kind: candidate.kind,
@@ -141,22 +136,48 @@ extension Transaction {
                 """
             ).first()
             guard inserted != nil else { continue }
-            let unread = try await sql.unreadNotifications(of: candidate.user)
             try await append(
                 to: .user(candidate.user),
-                .notificationCreated(NotificationCreatedData(notification: notification, unreadCount: unread)),
+                .notificationCreated(NotificationCreatedData(notification: notification, unreadCount: recipient.unread + 1)),
                 at: now
             )
-            try await queuePushes(of: notification, to: candidate.user, conversationTitle: conversationTitle, now: now)
+            if recipient.pushes(candidate.kind, now: now) {
+                try await queuePushes(of: notification, to: recipient.subscriptions, conversationTitle: title, now: now)
+            }
         }
     }
 
-    /// Whether the member's level for the conversation is `all` and it is not muted: only then does
-    /// a message that neither names them nor answers them reach their inbox.
-    func wantsEveryMessage(_ userID: UUID, in conversationID: UUID, now: Date) async throws -> Bool {
-        guard let membership = try await sql.membership(of: userID, in: conversationID) else { return false }
-        let settings = try await sql.conversationPreferences(of: membership)
-        return settings.notifications == .all && (settings.mutedUntil.map { $0 <= now } ?? true)
+    /// The eligible recipients among `users` — members of the conversation who have not blocked
+    /// the actor — with their level there, mute, quiet hours, unread count and push subscriptions.
+    func recipientSettings(_ users: [UUID], in conversationID: UUID, kind: ConversationKind, actor actorID: UUID) async throws -> [UUID: RecipientSettings] {
+        let rows = try await sql.raw(
+            """
+            SELECT m.user_id, m.notify_level, m.muted_until, u.settings,
+                   (SELECT COUNT(*) FROM notifications n WHERE n.user_id = m.user_id AND n.read_at IS NULL) AS unread
+            FROM members m JOIN users u ON u.id = m.user_id
+            WHERE m.conversation_id = \(bind: conversationID) AND m.user_id IN (\(binds: users))
+              AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = \(bind: actorID))
+            """
+        ).all()
+        guard !rows.isEmpty else { return [:] }
+        var subscriptions: [UUID: [UUID]] = [:]
+        for row in try await sql.raw("SELECT id, user_id FROM push_subscriptions WHERE user_id IN (\(binds: users))").all() {
+            subscriptions[try row.decode(column: "user_id", as: UUID.self), default: []].append(try row.decode(column: "id", as: UUID.self))
+        }
+        var settings: [UUID: RecipientSettings] = [:]
+        for row in rows {
+            let userID = try row.decode(column: "user_id", as: UUID.self)
+            let defaults = StoredSettings(json: try row.decode(column: "settings", as: String.self)).notifications ?? NotificationPreferences()
+            let own = try row.decode(column: "notify_level", as: String?.self).flatMap(NotificationLevel.init(rawValue:))
+            settings[userID] = RecipientSettings(
+                level: own ?? (kind == .direct ? defaults.direct : defaults.groups),
+                mutedUntil: try row.decode(column: "muted_until", as: Date?.self),
+                quietHours: defaults.quietHours,
+                unread: try row.decode(column: "unread", as: Int.self),
+                subscriptions: subscriptions[userID] ?? []
+            )
+        }
+        return settings
     }
 
     /// Marks the user's unread notifications matching `condition` read; appends `notifications.read`
@@ -185,6 +206,37 @@ extension Transaction {
     /// The start of a message's text, as notifications show it.
     static func excerpt(of body: String) -> String {
         body.count <= 140 ? body : String(body.prefix(139)) + "…"
+    }
+}
+
+/// What one recipient's settings let through, in one conversation.
+struct RecipientSettings {
+    var level: NotificationLevel
+    var mutedUntil: Date?
+    var quietHours: QuietHours
+    /// Unread notifications before this one.
+    var unread: Int
+    var subscriptions: [UUID]
+
+    func isMuted(_ now: Date) -> Bool { mutedUntil.map { $0 > now } ?? false }
+
+    /// Whether a notification of `kind` reaches the inbox: a direct conversation's plain message
+    /// only at `all` and unmuted; mentions, replies and invitations always.
+    func admits(_ kind: NotificationKind, now: Date) -> Bool {
+        kind != .direct || (level == .all && !isMuted(now))
+    }
+
+    /// Whether it is also pushed: `none` and a mute hold back every push, `mentions` all but
+    /// mentions and replies, quiet hours all; invitations are held back by quiet hours only.
+    func pushes(_ kind: NotificationKind, now: Date) -> Bool {
+        guard !subscriptions.isEmpty, !quietHours.covers(now) else { return false }
+        if kind == .addedToGroup { return true }
+        guard !isMuted(now) else { return false }
+        switch level {
+        case .all: return true
+        case .mentions: return kind != .direct
+        case .none: return false
+        }
     }
 }
 

@@ -117,24 +117,8 @@ extension Store {
 }
 
 extension Transaction {
-    /// Queues a push of `notification` to each of the recipient's browsers, in this transaction —
-    /// unless their level for the conversation, a mute or their quiet hours hold it back. `none`
-    /// and a mute hold back every push; `mentions` every push but mentions and replies.
-    func queuePushes(of notification: InboxNotification, to userID: UUID, conversationTitle: String?, now: Date) async throws {
-        let subscriptions = try await sql.raw("SELECT id FROM push_subscriptions WHERE user_id = \(bind: userID)").all()
-            .map { try $0.decode(column: "id", as: UUID.self) }
-        guard !subscriptions.isEmpty else { return }
-        guard let preferences = try await sql.preferences(of: userID), !preferences.notifications.quietHours.covers(now) else { return }
-        if notification.kind != .addedToGroup {
-            guard let membership = try await sql.membership(of: userID, in: notification.conversationID) else { return }
-            let settings = try await sql.conversationPreferences(of: membership)
-            if let mutedUntil = settings.mutedUntil, mutedUntil > now { return }
-            switch settings.notifications {
-            case .none: return
-            case .mentions where notification.kind == .direct: return
-            default: break
-            }
-        }
+    /// Queues a push of `notification` to each of the recipient's browsers, in this transaction.
+    func queuePushes(of notification: InboxNotification, to subscriptions: [UUID], conversationTitle: String?, now: Date) async throws {
         let actor = notification.actor.displayName
         let title = switch notification.kind {
         case .mention: "\(actor) mentioned you" + (conversationTitle.map { " in \($0)" } ?? "")

@@ -49,12 +49,23 @@ package struct PreferencesUpdate: Sendable {
     }
 }
 
-/// The part of `Preferences` kept as one JSON document (privacy has columns of its own, which
-/// queries read).
-private struct StoredSettings: Codable {
+/// The part of `Preferences` kept as one JSON document, `users.settings` (privacy has columns of
+/// its own, which queries read).
+struct StoredSettings: Codable {
     var appearance: AppearancePreferences?
     var accessibility: AccessibilityPreferences?
     var notifications: NotificationPreferences?
+
+    /// The settings of a `users.settings` value; defaults for what it lacks or cannot be read.
+    init(json: String) {
+        self = (try? WireJSON.decoder.decode(StoredSettings.self, from: Data(json.utf8))) ?? StoredSettings()
+    }
+
+    init(appearance: AppearancePreferences? = nil, accessibility: AccessibilityPreferences? = nil, notifications: NotificationPreferences? = nil) {
+        self.appearance = appearance
+        self.accessibility = accessibility
+        self.notifications = notifications
+    }
 }
 
 extension Store {
@@ -91,11 +102,11 @@ extension SQLDatabase {
         guard let row = try await raw("SELECT group_adds, last_seen_visible, settings FROM users WHERE id = \(bind: userID)").first() else {
             return nil
         }
-        let settings = (try? WireJSON.decoder.decode(StoredSettings.self, from: Data(try row.decode(column: "settings", as: String.self).utf8)))
+        let settings = StoredSettings(json: try row.decode(column: "settings", as: String.self))
         return Preferences(
-            appearance: settings?.appearance ?? AppearancePreferences(),
-            accessibility: settings?.accessibility ?? AccessibilityPreferences(),
-            notifications: settings?.notifications ?? NotificationPreferences(),
+            appearance: settings.appearance ?? AppearancePreferences(),
+            accessibility: settings.accessibility ?? AccessibilityPreferences(),
+            notifications: settings.notifications ?? NotificationPreferences(),
             privacy: PrivacyPreferences(
                 groupAdds: PrivacyPreferences.GroupAdds(rawValue: try row.decode(column: "group_adds", as: String.self)) ?? .everyone,
                 showLastSeen: try row.decode(column: "last_seen_visible", as: Int.self) != 0
