@@ -49,7 +49,7 @@ package struct ParleyAPI: Sendable {
             on: router,
             serverURL: URL(string: Self.basePath)!,
             // The runtime's counterpart of `WireJSON`: sorted keys, unescaped slashes, whole-second dates.
-            configuration: Configuration(dateTranscoder: .iso8601, jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
+            configuration: Configuration(dateTranscoder: WireDateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
             middlewares: [
                 ProblemMiddleware(logger: logger),
                 HeaderValueMiddleware(),

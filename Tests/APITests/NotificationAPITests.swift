@@ -184,6 +184,25 @@ struct NotificationAPITests {
             _ = try await f.api("bob").readNotifications(body: .json(.init(before: Date().addingTimeInterval(1)))).ok
             #expect(try await f.inbox("bob", unread: true).items.isEmpty)
 
+            // `before` counts its own second in (createdAt shows whole seconds), and takes the
+            // fractional seconds JavaScript's toISOString() writes.
+            _ = try await f.send("alice", "@bob once more")
+            let newest = try #require(try await f.inbox("bob", unread: true).items.first)
+            var fractional = try await f.app.raw(
+                .post, "/api/v1/notifications/read",
+                headers: [.authorization: "Bearer \(f.users["bob"]!.accessToken)", .contentType: "application/json"],
+                body: #"{"before":"2000-01-01T00:00:00.250Z"}"#
+            )
+            #expect(fractional.status == .ok)
+            let shown = ISO8601DateFormatter().string(from: newest.createdAt)
+            fractional = try await f.app.raw(
+                .post, "/api/v1/notifications/read",
+                headers: [.authorization: "Bearer \(f.users["bob"]!.accessToken)", .contentType: "application/json"],
+                body: #"{"before":"\#(shown)"}"#
+            )
+            #expect(fractional.status == .ok)
+            #expect(try await f.inbox("bob", unread: true).items.isEmpty, "the newest one's own createdAt marks it read")
+
             // Neither ids nor a time: a precise 400.
             let empty = try await f.app.raw(
                 .post, "/api/v1/notifications/read",

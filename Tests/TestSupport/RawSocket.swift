@@ -56,4 +56,69 @@ package final class RawSocket: @unchecked Sendable {
         }
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// Every byte the peer sends until it closes or `timeout` passes.
+    package func receiveAll(timeout: Duration) -> [UInt8] {
+        var interval = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            data += buffer.prefix(count)
+        }
+        return data
+    }
+}
+
+/// A WebSocket upgrade done by hand, for connections the server ends at once: the client library
+/// can miss a close frame that follows the `101` immediately, so these are read off the socket.
+package enum RawWebSocket {
+    /// What the server answered an upgrade of `/api/v1/realtime` with `headers`: its status line,
+    /// the frames it sent (opcode and payload) until it closed, and the close code.
+    /// Reads on a thread of its own: the socket blocks until the server closes it.
+    package static func upgrade(port: Int, headers: [String: String] = [:]) async throws -> Answer {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try upgradeBlocking(port: port, headers: headers) }) }.start()
+        }
+    }
+
+    /// The status line, the frames until the close (opcode and payload), and the close code.
+    package typealias Answer = (status: String, frames: [(opcode: UInt8, payload: [UInt8])], closeCode: Int?)
+
+    private static func upgradeBlocking(port: Int, headers: [String: String]) throws -> Answer {
+        let socket = try RawSocket(port: port)
+        let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
+        try socket.send(
+            "GET /api/v1/realtime HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n"
+        )
+        let bytes = socket.receiveAll(timeout: .seconds(10))
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else {
+            return (String(decoding: bytes, as: UTF8.self), [], nil)
+        }
+        let status = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n").first ?? ""
+        var frames: [(opcode: UInt8, payload: [UInt8])] = []
+        var index = end + 4
+        // Server frames are unmasked: opcode, length (7 bits, or 16 / 64 more), payload.
+        while index + 2 <= bytes.count {
+            let opcode = bytes[index] & 0x0F
+            var length = Int(bytes[index + 1] & 0x7F)
+            index += 2
+            if length == 126, index + 2 <= bytes.count {
+                length = Int(bytes[index]) << 8 | Int(bytes[index + 1])
+                index += 2
+            } else if length == 127, index + 8 <= bytes.count {
+                length = (0..<8).reduce(0) { $0 << 8 | Int(bytes[index + $1]) }
+                index += 8
+            }
+            guard index + length <= bytes.count else { break }
+            frames.append((opcode, Array(bytes[index..<index + length])))
+            index += length
+        }
+        let close = frames.first { $0.opcode == 0x8 }.flatMap { $0.payload.count >= 2 ? Int($0.payload[0]) << 8 | Int($0.payload[1]) : nil }
+        return (status, frames, close)
+    }
 }

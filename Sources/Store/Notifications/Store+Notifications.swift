@@ -32,7 +32,7 @@ extension Store {
     }
 
     /// Marks the user's notifications read — those of `ids` (others' ids are ignored), or every one
-    /// made before `before` — appending `notifications.read` when any changed; returns the unread
+    /// made up to `before` (its second included) — appending `notifications.read` when any changed; returns the unread
     /// count after.
     package func readNotifications(of userID: UUID, ids: [UUID]?, before: Date?, now: Date) async throws -> Int {
         try await write { transaction in
@@ -40,7 +40,10 @@ extension Store {
                 try await transaction.markNotificationsRead(of: userID, where: "id IN (\(binds: ids))", now: now)
             }
             if let before {
-                try await transaction.markNotificationsRead(of: userID, where: "created_us < \(bind: before.microseconds)", now: now)
+                // Up to and including `before`'s second: `createdAt` shows whole seconds, so the
+                // newest notification's own `createdAt` marks it read too.
+                let end = Date(timeIntervalSince1970: before.timeIntervalSince1970.rounded(.down) + 1)
+                try await transaction.markNotificationsRead(of: userID, where: "created_us < \(bind: end.microseconds)", now: now)
             }
             return try await transaction.sql.unreadNotifications(of: userID)
         }
