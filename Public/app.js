@@ -6,9 +6,11 @@
 //   lib/session.js      tokens in localStorage, refreshed before expiry, shared by tabs
 //   lib/realtime.js     the WebSocket: auth frame, cursors, resume, backoff
 //   lib/store.js        state, REST snapshots + events, actions
-//   lib/preferences.js  settings described as data (server-side and local)
+//   lib/preferences.js  settings described as data, kept on the server, cached here
+//   lib/colors.js       accent colours and conversation themes, at AA contrast
+//   lib/alerts.js       system notifications and sounds, from one tab
 //   lib/dom.js          DOM helpers (text only, never innerHTML)
-//   views/*.js          sign-in screens, sidebar, conversation, group dialogs, settings
+//   views/*.js          sign-in screens, sidebar, inbox, conversation, group dialogs, settings
 import * as session from "./lib/session.js";
 import * as store from "./lib/store.js";
 import * as api from "./lib/api.js";
@@ -16,6 +18,7 @@ import { applyAppearance } from "./lib/preferences.js";
 import { h, toast, setChildren } from "./lib/dom.js";
 import { authScreen, resetScreen, verifyScreen, endedMessage } from "./views/auth.js";
 import { Sidebar } from "./views/sidebar.js";
+import { Inbox } from "./views/inbox.js";
 import { ConversationView, emptyPane } from "./views/conversation.js";
 import { SettingsView } from "./views/settings.js";
 
@@ -25,7 +28,7 @@ const connection = document.getElementById("connection");
 const reconnect = h("button", { type: "button", class: "button small", hidden: true, on: { click: () => store.realtime?.connectNow() } }, "Reconnect");
 connection.after(reconnect);
 
-let chat = null;   // the signed-in layout: {sidebar, main, view, key}
+let chat = null;   // the signed-in layout: {sidebar, inbox, main, view, key}
 let notice = null; // why the last session ended, for the sign-in screen
 let firstRoute = true;
 
@@ -94,6 +97,9 @@ async function showChat() {
     if (chat !== mine) return;
     chat.sidebar = new Sidebar();
     app.prepend(chat.sidebar.el);
+    chat.inbox = new Inbox();
+    nav.prepend(chat.inbox.button);
+    document.querySelector(".app-header").append(chat.inbox.panel);
     markFirstRender();
   }
   if (chat.sidebar) showRoute();
@@ -146,6 +152,7 @@ function leaveChat() {
   if (!chat) return;
   chat.view?.destroy?.();
   chat.sidebar?.destroy();
+  chat.inbox?.destroy();
   chat = null;
   store.stop();
   nav.hidden = true;

@@ -148,3 +148,12 @@ export const addReaction = (messageId, emoji) => call("PUT", `/messages/${id(mes
 export const removeReaction = (messageId, emoji) => call("DELETE", `/messages/${id(messageId)}/reactions/${id(emoji)}`);
 export const markRead = (conversationId, seq) => call("POST", `/conversations/${id(conversationId)}/read`, { body: { seq } });
 export const searchMessages = (text, conversationId) => call("GET", `/search/messages${q({ q: text, conversationId, limit: 30 })}`);
+
+// Notifications: the inbox, and each conversation's own settings and shared theme.
+export const listNotifications = ({ cursor, limit = 30, unread } = {}) => call("GET", `/notifications${q({ limit, cursor, unread })}`);
+export const readNotifications = (body) => call("POST", "/notifications/read", { body });
+export const getConversationPreferences = (conversationId) => call("GET", `/conversations/${id(conversationId)}/preferences`);
+export const updateConversationPreferences = (conversationId, body) => call("PATCH", `/conversations/${id(conversationId)}/preferences`, { body });
+export const setConversationTheme = (conversationId, theme) => call("PUT", `/conversations/${id(conversationId)}/theme`, { body: theme });
+export const removeConversationTheme = (conversationId) => call("DELETE", `/conversations/${id(conversationId)}/theme`);
+

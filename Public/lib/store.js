@@ -15,7 +15,8 @@ import * as api from "./api.js";
 import * as session from "./session.js";
 import { Realtime } from "./realtime.js";
 import { announce, randomId } from "./dom.js";
-import { preference } from "./preferences.js";
+import { preference, receivePreferences, resetPreferences, migrateLocalPreferences } from "./preferences.js";
+import { startAlerts, stopAlerts, alert } from "./alerts.js";
 
 export const state = {
   me: null,
@@ -30,13 +31,17 @@ export const state = {
   typing: new Map(),        // conversationId → Map(userId → expiry time)
   connection: "connecting",
   openId: null,             // the conversation on screen
+  // The notification inbox: the newest pages loaded (newest first), the unread count of all of
+  // them (the server's), and the cursor of the next page.
+  inbox: { items: [], unreadCount: 0, nextCursor: null, loaded: false },
+  conversationPrefs: new Map(), // conversationId → ConversationPreferences (ours), loaded on demand
 };
 export let realtime = null;
 
 // ——— Subscriptions ———
-// Topics: me, prefs, list, contacts, presence, connection, sessions, conversation:<id>,
-// thread:<id>, members:<id>, typing:<id>. Notifications are batched per microtask, so a burst of
-// events renders once.
+// Topics: me, prefs, appearance, list, inbox, contacts, presence, connection, sessions,
+// conversation:<id>, thread:<id>, members:<id>, typing:<id>, settings:<id>. Notifications are
+// batched per microtask, so a burst of events renders once.
 const listeners = new Map();
 const dirty = new Set();
 export function on(topic, fn) {
@@ -91,10 +96,21 @@ function putConversation(conversation, rank) {
   return merged;
 }
 
-/** Fetches one conversation (new to us, or to bring its unread count up to date). */
+const staleSnapshots = new Map(); // conversationId → snapshots refused in a row as older than our events
+
+/** Fetches one conversation (new to us, or to bring its unread and mention counts up to date). */
 export async function refreshConversation(id, { bump = false } = {}) {
   try {
     const conversation = await api.getConversation(id);
+    // Events applied while it was on its way are newer than this snapshot: ask again (a few times).
+    const known = state.conversations.get(id);
+    const stale = staleSnapshots.get(id) ?? 0;
+    if (known && known.lastSeq > conversation.lastSeq && stale < 3) {
+      staleSnapshots.set(id, stale + 1);
+      scheduleRefresh(id);
+      return known;
+    }
+    staleSnapshots.delete(id);
     putConversation(conversation, bump ? ++rankCounter : undefined);
     emit("list");
     return state.conversations.get(id);
@@ -366,7 +382,14 @@ export function markRead(id) {
   if (seq <= t.readSent || seq <= (mine?.lastReadSeq ?? 0) && conversation.unreadCount === 0) return;
   t.readSent = seq;
   if (!realtime?.send({ type: "read", conversationId: id, seq })) api.markRead(id, seq).catch(() => { t.readSent = 0; });
-  if (conversation.unreadCount) { conversation.unreadCount = 0; emit("list"); }
+  // The server also reads this conversation's notifications; `notifications.read` follows.
+  if (conversation.unreadCount || conversation.mentionCount) { conversation.unreadCount = 0; conversation.mentionCount = 0; emit("list"); }
+}
+
+/** Whether a message names us: `@username`, or `@all` where it counts (the server says which). */
+export function mentionsMe(message, conversation = state.conversations.get(message.conversationId)) {
+  if (!message || message.senderId === state.me?.id) return false;
+  return Boolean(message.mentions?.includes(state.me?.id) || (message.mentionsAll && conversation?.kind === "group"));
 }
 
 /** Tells the others we are typing: at most once every 2 s (the server drops more anyway). */
@@ -433,6 +456,7 @@ function updateListState(conversation, { type, data }) {
       conversation.rank = ++rankCounter;
       if (data.senderId !== state.me.id) {
         conversation.unreadCount++;
+        if (mentionsMe(data, conversation) && !state.blocks.has(data.senderId)) conversation.mentionCount = (conversation.mentionCount ?? 0) + 1;
         if (conversation.kind === "direct" && !conversation.peerId) conversation.peerId = data.senderId;
       }
       break;
@@ -455,6 +479,8 @@ function updateListState(conversation, { type, data }) {
         if (data.iconUrl) conversation.iconUrl = data.iconUrl; else delete conversation.iconUrl;
       }
       if (data.memberCount) conversation.memberCount = data.memberCount;
+      // The shared theme travels with every update; none means it was removed.
+      if (data.theme) conversation.theme = data.theme; else delete conversation.theme;
       break;
     case "member.added":
       if (!state.members.get(id)?.has(data.user.id)) conversation.memberCount++;
@@ -467,7 +493,7 @@ function updateListState(conversation, { type, data }) {
       break;
     case "receipt.updated":
       if (data.userId === state.me.id) {
-        if (data.lastReadSeq >= (conversation.lastMessage?.seq ?? 0)) conversation.unreadCount = 0;
+        if (data.lastReadSeq >= (conversation.lastMessage?.seq ?? 0)) { conversation.unreadCount = 0; conversation.mentionCount = 0; }
         else scheduleRefresh(id);
       }
       break;
@@ -503,7 +529,7 @@ function updateMembers(id, members, { type, data }) {
   emit(`members:${id}`);
 }
 
-function onUserEvent({ type, data }) {
+function onUserEvent({ type, data, ts }) {
   switch (type) {
     case "conversation.joined":
       refreshConversation(data.conversation.id, { bump: true }).then((conversation) => {
@@ -531,10 +557,150 @@ function onUserEvent({ type, data }) {
       else emit("sessions");
       break;
     case "preferences.updated":
-      state.prefs = data;
-      emit("prefs");
+      receivePreferences(data);
+      break;
+    case "notification.created":
+    case "notifications.read":
+    case "notifications.removed":
+      onInboxEvent(type, data, ts);
       break;
   }
+}
+
+// ——— The notification inbox ———
+// Its unread count is the server's, carried by every event (an absolute number, so a tab never
+// counts twice, whatever it did itself); a notification is listed once (by id). While a page is
+// being fetched, events make it fetch again, so that it never overwrites something newer.
+let inboxVersion = 0;
+
+// (createdAt has whole seconds: within one, the order they came in — the server's — stays.)
+const newestFirst = (a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
+
+export async function loadNotifications(attempt = 0) {
+  const version = inboxVersion;
+  const page = await api.listNotifications({ limit: 30 });
+  if (version !== inboxVersion && attempt < 2) return loadNotifications(attempt + 1);
+  const fresh = new Set(page.items.map((n) => n.id));
+  const newer = state.inbox.items.filter((n) => !fresh.has(n.id) && page.items.length && n.createdAt > page.items[0].createdAt);
+  state.inbox = { items: [...newer, ...page.items].sort(newestFirst), unreadCount: page.unreadCount, nextCursor: page.nextCursor ?? null, loaded: true };
+  emit("inbox");
+}
+
+export async function loadMoreNotifications() {
+  const inbox = state.inbox;
+  if (!inbox.nextCursor || inbox.loadingMore) return;
+  inbox.loadingMore = true;
+  emit("inbox");
+  try {
+    const page = await api.listNotifications({ limit: 30, cursor: inbox.nextCursor });
+    const known = new Set(inbox.items.map((n) => n.id));
+    inbox.items = [...inbox.items, ...page.items.filter((n) => !known.has(n.id))].sort(newestFirst);
+    inbox.nextCursor = page.nextCursor ?? null;
+  } finally {
+    inbox.loadingMore = false;
+    emit("inbox");
+  }
+}
+
+function onInboxEvent(type, data, ts) {
+  inboxVersion++;
+  const inbox = state.inbox;
+  inbox.unreadCount = data.unreadCount;
+  if (type === "notification.created") {
+    const n = data.notification;
+    if (!inbox.items.some((item) => item.id === n.id)) inbox.items = [n, ...inbox.items].sort(newestFirst);
+    // A mention made by an edit changes the conversation's count without a message event.
+    if (n.kind === "mention") scheduleRefresh(n.conversationId);
+    // Not for events replayed after a reconnect: only what happens now is worth interrupting for.
+    if (realtime?.live) alert(n);
+  } else {
+    const ids = new Set(data.ids);
+    const affected = new Set();
+    let unknown = false;
+    for (const id of ids) {
+      const item = inbox.items.find((n) => n.id === id);
+      if (!item) unknown = true;
+      else if (item.kind === "mention" && !item.readAt) affected.add(item.conversationId);
+    }
+    if (type === "notifications.read") for (const item of inbox.items) { if (ids.has(item.id)) item.readAt ??= ts; }
+    else inbox.items = inbox.items.filter((n) => !ids.has(n.id));
+    // Mention counts per conversation: those the ids touch, or, for ids not loaded here, every
+    // conversation that shows some.
+    if (unknown) for (const c of state.conversations.values()) if (c.mentionCount) affected.add(c.id);
+    for (const id of affected) scheduleRefresh(id);
+  }
+  emit("inbox");
+}
+
+/** Marks notifications read (opened from the inbox). The count follows from the server. */
+export async function readNotifications(ids) {
+  const version = inboxVersion;
+  const now = new Date().toISOString();
+  let changed = 0;
+  for (const item of state.inbox.items) if (ids.includes(item.id) && !item.readAt) { item.readAt = now; changed++; }
+  if (!changed) return;
+  state.inbox.unreadCount = Math.max(0, state.inbox.unreadCount - changed);
+  emit("inbox");
+  const { unreadCount } = await api.readNotifications({ ids });
+  if (version === inboxVersion) { state.inbox.unreadCount = unreadCount; emit("inbox"); }
+}
+
+/**
+ * "Mark all read": everything up to the newest notification shown (the server counts `before`'s
+ * whole second in), or up to now.
+ */
+export async function readAllNotifications() {
+  const version = inboxVersion;
+  const newest = state.inbox.items[0]?.createdAt;
+  const before = newest ?? new Date().toISOString();
+  const now = new Date().toISOString();
+  for (const item of state.inbox.items) item.readAt ??= now;
+  state.inbox.unreadCount = 0;
+  emit("inbox");
+  const { unreadCount } = await api.readNotifications({ before });
+  if (version === inboxVersion) { state.inbox.unreadCount = unreadCount; emit("inbox"); }
+}
+
+// ——— A conversation's own settings (ours) and shared theme ———
+// No event tells our other tabs about a change of our own settings: a BroadcastChannel does.
+const sync = "BroadcastChannel" in globalThis ? new BroadcastChannel("parley.sync") : null;
+sync?.addEventListener("message", ({ data }) => {
+  if (data?.type !== "conversation-prefs" || data.userId !== state.me?.id) return;
+  state.conversationPrefs.set(data.id, data.prefs);
+  emit(`settings:${data.id}`);
+});
+
+export async function loadConversationPrefs(id) {
+  const prefs = await api.getConversationPreferences(id);
+  state.conversationPrefs.set(id, prefs);
+  emit(`settings:${id}`);
+  return prefs;
+}
+
+/** PATCH …/preferences: {notifications}, {mutedUntil}, {theme} or {resetTheme: true}. */
+export async function updateConversationPrefs(id, change) {
+  const prefs = await api.updateConversationPreferences(id, change);
+  state.conversationPrefs.set(id, prefs);
+  emit(`settings:${id}`);
+  sync?.postMessage({ type: "conversation-prefs", userId: state.me.id, id, prefs });
+  return prefs;
+}
+
+/** Sets (a ChatTheme) or removes (null) the look a conversation shows all its members. */
+export async function setConversationTheme(id, theme) {
+  const conversation = theme ? await api.setConversationTheme(id, theme) : await api.removeConversationTheme(id);
+  putConversation(conversation);
+  emit("list");
+}
+
+/** The look to show: our own choice for this conversation, else its shared theme, else none. */
+export function effectiveTheme(id) {
+  return state.conversationPrefs.get(id)?.theme ?? state.conversations.get(id)?.theme ?? null;
+}
+
+/** Whether a conversation's settings keep it quiet now (muted, or level `none`). */
+export function isMuted(prefs) {
+  return Boolean(prefs && ((prefs.mutedUntil && new Date(prefs.mutedUntil) > new Date()) || prefs.notifications === "none"));
 }
 
 function leftConversation(id, reason) {
@@ -575,7 +741,7 @@ function onFrame(frame) {
 async function onResync({ stream }) {
   const [kind, id] = stream.split(":");
   if (kind === "user") {
-    await Promise.all([loadConversations(), api.getMe().then((me) => { state.me = me; emit("me"); }), api.getPreferences().then((p) => { state.prefs = p; emit("prefs"); })]).catch(() => {});
+    await Promise.all([loadConversations(), loadNotifications(), api.getMe().then((me) => { state.me = me; emit("me"); }), api.getPreferences().then(receivePreferences)]).catch(() => {});
     return;
   }
   const conversation = await refreshConversation(id).catch(() => null);
@@ -589,7 +755,7 @@ async function onResync({ stream }) {
 
 let batchedAnnouncements = [];
 function announceMessage(id, message) {
-  if (!preference("accessibility", "announceMessages")) return;
+  if (!preference("accessibility", "screenReaderAnnouncements")) return;
   batchedAnnouncements.push({ id, message });
   if (batchedAnnouncements.length > 1) return;
   setTimeout(() => {
@@ -609,9 +775,10 @@ function announceMessage(id, message) {
 export async function start() {
   const [me, prefs] = await Promise.all([api.getMe(), api.getPreferences()]);
   state.me = me;
-  state.prefs = prefs;
-  emit("me"); emit("prefs");
-  const positions = await loadConversations();
+  emit("me");
+  receivePreferences(prefs);
+  migrateLocalPreferences().catch(() => {});
+  const [positions] = await Promise.all([loadConversations(), loadNotifications().catch(() => {})]);
   api.listContacts().then(({ items }) => { for (const c of items) { state.contacts.add(c.user.id); rememberUser(c.user); } emit("contacts"); }, () => {});
   api.listBlocks().then(({ items }) => { for (const b of items) state.blocks.add(b.user.id); emit("contacts"); }, () => {});
   connect(positions);
@@ -629,7 +796,7 @@ function connect(positions) {
   realtime.addEventListener("resumed", () => {
     // First connection of this browser: the user stream had no cursor, so anything between our
     // REST snapshot and `hello` (a conversation joined in that instant) is fetched again.
-    if (firstResume && !hadUserCursor) loadConversations().catch(() => {});
+    if (firstResume && !hadUserCursor) { loadConversations().catch(() => {}); loadNotifications().catch(() => {}); }
     firstResume = false;
     for (const [id, t] of state.threads) {
       if (t.reconcileFrom !== undefined && realtime.cursors[`conversation:${id}`] > t.reconcileFrom) fetchPage(id, {}).catch(() => {});
@@ -640,6 +807,7 @@ function connect(positions) {
   });
   document.addEventListener("visibilitychange", onVisibility);
   stopWatchingTokens = session.onChange(onTokens);
+  startAlerts();
   realtime.start(positions);
 }
 
@@ -655,8 +823,11 @@ export function stop() {
   realtime = null;
   stopWatchingTokens();
   document.removeEventListener("visibilitychange", onVisibility);
-  for (const key of ["conversations", "threads", "members", "users", "presence", "typing"]) state[key].clear();
+  stopAlerts();
+  for (const key of ["conversations", "threads", "members", "users", "presence", "typing", "conversationPrefs"]) state[key].clear();
   state.contacts.clear();
   state.blocks.clear();
+  state.inbox = { items: [], unreadCount: 0, nextCursor: null, loaded: false };
+  resetPreferences();
   state.me = state.prefs = state.openId = null;
 }

@@ -1,10 +1,13 @@
 // One conversation: its history (scrolling back loads older pages), the composer (send, reply,
-// edit), reactions, deletion, the typing line, "seen by" receipts and search within it.
+// edit, `@` to mention someone), reactions, deletion, the typing line, "seen by" receipts, search
+// within it, mentions highlighted (ours most), and its theme — the shared one or our own.
 import * as store from "../lib/store.js";
 import * as api from "../lib/api.js";
 import { state, on } from "../lib/store.js";
-import { h, avatar, timeElement, snippet, preserveFocus, confirmDialog, toast, announce, ago, prefersReducedMotion, setChildren, randomId } from "../lib/dom.js";
+import { h, avatar, timeElement, snippet, preserveFocus, confirmDialog, toast, announce, ago, prefersReducedMotion, setChildren, randomId, fullTime } from "../lib/dom.js";
+import { applyAccent, CHAT_THEMES, WALLPAPERS } from "../lib/colors.js";
 import { openDetailsDialog } from "./group.js";
+import { MentionPicker } from "./mentions.js";
 
 const QUICK_REACTIONS = [["👍", "thumbs up"], ["❤️", "heart"], ["😂", "laughing"], ["😮", "surprised"], ["😢", "sad"], ["🎉", "party"]];
 
@@ -14,9 +17,11 @@ export class ConversationView {
     this.rows = new Map(); // message id or pending clientMessageId → {key, li}
     this.mode = null;      // {kind: "reply"|"edit", message}
     this.build();
-    const conversationChanged = () => this.renderHeader();
+    const conversationChanged = () => { this.renderHeader(); this.applyTheme(); };
     this.unsubscribe = [
       on(`conversation:${id}`, conversationChanged),
+      on(`settings:${id}`, conversationChanged),
+      on("appearance", () => this.applyTheme()),
       on("presence", conversationChanged),
       on("users", () => { this.renderHeader(); this.renderMessages(); }),
       on(`thread:${id}`, () => this.renderMessages()),
@@ -27,7 +32,9 @@ export class ConversationView {
     this.onVisible = () => this.maybeMarkRead();
     document.addEventListener("visibilitychange", this.onVisible);
     this.renderHeader();
+    this.applyTheme();
     this.load(jumpToSeq);
+    store.loadConversationPrefs(id).catch(() => {});
   }
 
   destroy() {
@@ -42,6 +49,7 @@ export class ConversationView {
   build() {
     this.title = h("h1", { id: "conversation-title", class: "conversation-name", tabIndex: -1 });
     this.subtitle = h("p", { class: "conversation-sub" });
+    this.mutedTag = h("span", { class: "tag muted-tag", hidden: true });
     this.avatarSlot = h("span", {});
     this.searchToggle = h("button", { type: "button", class: "button small", "aria-expanded": "false", "aria-controls": "conversation-search", on: { click: () => this.toggleSearch() } }, "Search");
     this.detailsButton = h("button", { type: "button", class: "button small", on: { click: () => openDetailsDialog(this.id) } }, "Details");
@@ -68,13 +76,14 @@ export class ConversationView {
     this.fileInput.addEventListener("change", () => { this.addFiles([...this.fileInput.files]); this.fileInput.value = ""; });
     this.attachButton = h("button", { type: "button", class: "button attach-button", "aria-label": "Attach images", title: "Attach images", on: { click: () => this.fileInput.click() } }, "＋");
     this.tray = h("ul", { class: "attachment-tray", "aria-label": "Images to send", hidden: true });
+    this.picker = new MentionPicker(this.input, this.id);
     this.composer = h("form", { class: "composer", on: { submit: (e) => { e.preventDefault(); this.submit(); } } },
-      this.attachButton, this.fileInput, this.input, this.sendButton);
+      this.picker.list, this.attachButton, this.fileInput, this.input, this.sendButton);
     this.el = h("div", { class: "conversation" },
       h("header", { class: "conversation-header" },
         h("a", { class: "button small back-link", href: "#/", "aria-label": "Back to chats" }, "‹ Chats"),
         this.avatarSlot,
-        h("div", { class: "conversation-heading" }, this.title, this.subtitle),
+        h("div", { class: "conversation-heading" }, this.title, h("div", { class: "conversation-sub-line" }, this.subtitle, this.mutedTag)),
         h("div", { class: "conversation-actions" }, this.searchToggle, this.detailsButton)),
       this.searchForm,
       this.scroller,
@@ -135,6 +144,26 @@ export class ConversationView {
       this.subtitle.textContent = presence?.status === "online" ? "Online" : presence?.status === "away" ? "Away" : lastSeen ? `Last seen ${ago(lastSeen)}` : "";
     }
     this.detailsButton.textContent = c.kind === "group" ? "Group details" : "Details";
+    const prefs = state.conversationPrefs.get(this.id);
+    const muted = prefs?.mutedUntil && new Date(prefs.mutedUntil) > new Date();
+    this.mutedTag.hidden = !muted && prefs?.notifications !== "none";
+    this.mutedTag.textContent = muted ? "Muted" : "Notifications off";
+    this.mutedTag.title = muted ? `Muted until ${fullTime(prefs.mutedUntil)}` : "";
+  }
+
+  /**
+   * Shows the conversation's look: our own choice, else the shared theme — the accent as custom
+   * properties on this pane (adjusted to AA contrast for the light or dark theme) and the
+   * wallpaper as a class of the history.
+   */
+  applyTheme() {
+    const theme = store.effectiveTheme(this.id);
+    const root = document.documentElement;
+    const accent = theme?.accentColor ?? CHAT_THEMES.find(([name]) => name === theme?.name)?.[2];
+    applyAccent(this.el, accent, root.dataset.theme, root.dataset.contrast === "high");
+    this.el.dataset.chatTheme = theme?.name ?? "default";
+    const wallpaper = WALLPAPERS.some(([name]) => name === theme?.wallpaper) ? theme.wallpaper : "none";
+    for (const [name] of WALLPAPERS) this.scroller.classList.toggle(`wallpaper-${name}`, name === wallpaper && name !== "none");
   }
 
   /** Renders the history: one <li> per message, rebuilt only when what it shows changed. */
@@ -194,7 +223,8 @@ export class ConversationView {
   rowKey({ message, showSender, seen, pending }, t) {
     const replied = message.replyToId ? t.messages.get(message.replyToId) : null;
     return JSON.stringify([message.body, message.deleted, message.editedAt, message.reactions, showSender, seen, pending && message.status,
-      message.attachments?.length, replied?.body, replied?.deleted, replied && store.userName(replied.senderId), store.userName(message.senderId), this.conversation?.myRole]);
+      message.attachments?.length, replied?.body, replied?.deleted, replied && store.userName(replied.senderId), store.userName(message.senderId), this.conversation?.myRole,
+      message.mentionsAll, state.members.get(this.id)?.size]);
   }
 
   messageElement({ message, showSender, seen, pending }, t) {
@@ -254,7 +284,7 @@ export class ConversationView {
     const images = message.attachments ?? [];
     const sender = message.senderId === state.me.id ? "you" : store.userName(message.senderId);
     return [
-      message.body ? h("p", { class: "message-body" }, message.body) : null,
+      message.body ? h("p", { class: "message-body" }, this.withMentions(message)) : null,
       images.length ? h("ul", { class: "attachments", "aria-label": images.length === 1 ? "Image" : `${images.length} images` }, images.map((image, index) => {
         const alt = `Image${images.length > 1 ? ` ${index + 1} of ${images.length}` : ""} sent by ${sender}, ${image.width} × ${image.height}`;
         const [width, height] = fit(image.width, image.height, 240);
@@ -263,6 +293,30 @@ export class ConversationView {
           : h("button", { type: "button", class: "attachment", data: { key: `img-${image.id}` }, on: { click: () => openImage(image, alt) } }, img));
       })) : null,
     ];
+  }
+
+  /**
+   * A message's text with its mentions marked: `@name` of a member of this conversation (or
+   * `@all` where it counted), ours in a stronger style. Text nodes only.
+   */
+  withMentions(message) {
+    const body = message.body;
+    const spans = mentionSpans(body);
+    if (!spans.length) return body;
+    const members = state.members.get(this.id);
+    const mine = state.me.username.toLowerCase();
+    const own = message.senderId === state.me.id;
+    const parts = [];
+    let at = 0;
+    for (const { start, end, name } of spans) {
+      const member = name === "all" ? message.mentionsAll : name === mine || [...(members?.values() ?? [])].some((m) => m.user.username === name);
+      if (!member) continue;
+      const me = !own && (name === mine || (name === "all" && message.mentionsAll));
+      parts.push(body.slice(at, start), h("span", { class: ["mention", me && "mention-me"] }, body.slice(start, end)));
+      at = end;
+    }
+    parts.push(body.slice(at));
+    return parts;
   }
 
   actions(message, own) {
@@ -338,6 +392,7 @@ export class ConversationView {
   }
 
   onKey(event) {
+    if (this.picker.handleKey(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.submit();
@@ -508,6 +563,33 @@ export class ConversationView {
     toast(text);
     location.hash = "#/";
   }
+}
+
+/**
+ * Where `@name` mentions are in a text, as the server finds them (Sources/…/Mentions.swift): `@`
+ * at a word boundary, then 3–32 letters, digits, `_` or `.` (a trailing `.` ends the sentence),
+ * nothing inside `code`. Returns [{start, end, name}] with the name in lower case.
+ */
+export function mentionSpans(text) {
+  const spans = [];
+  const chars = [...text];
+  const isName = (c) => c !== undefined && (/[A-Za-z0-9_.]/.test(c) || (c > "\x7f" && /[\p{L}\p{N}]/u.test(c)));
+  let offset = 0; // in UTF-16 units, for slicing
+  const offsets = chars.map((c) => { const o = offset; offset += c.length; return o; });
+  offsets.push(offset);
+  let inCode = false;
+  for (let i = 0; i < chars.length;) {
+    if (chars[i] === "`") { while (chars[i] === "`") i++; inCode = !inCode; continue; }
+    if (inCode || chars[i] !== "@" || (i > 0 && (isName(chars[i - 1]) || chars[i - 1] === "@"))) { i++; continue; }
+    let end = i + 1;
+    while (end < chars.length && isName(chars[end])) end++;
+    let nameEnd = end;
+    while (nameEnd > i + 1 && chars[nameEnd - 1] === ".") nameEnd--;
+    const name = chars.slice(i + 1, nameEnd).join("").toLowerCase();
+    if (name.length >= 3 && name.length <= 32 && /^[a-z0-9_.]+$/.test(name)) spans.push({ start: offsets[i], end: offsets[nameEnd], name });
+    i = end;
+  }
+  return spans;
 }
 
 /** Width and height that fit a `box` square, keeping the proportions (never enlarged). */

@@ -1,11 +1,13 @@
 // Dialogs about conversations: creating a group, a group's details and administration, and the
 // person in a direct conversation. Every control is shown only to those allowed to use it
 // (`myRole`): admins edit the group and add or remove members; only the owner removes admins,
-// changes roles (handing ownership on) and deletes the group; anyone may leave.
+// changes roles (handing ownership on) and deletes the group; anyone may leave. Both dialogs also
+// hold the conversation's notification settings and its look (views/conversation-settings.js).
 import * as api from "../lib/api.js";
 import * as store from "../lib/store.js";
 import { state, on } from "../lib/store.js";
 import { h, field, avatar, confirmDialog, toast, announce, showFormErrors, preserveFocus, debounce, setChildren, ago, pictureSetting } from "../lib/dom.js";
+import { conversationSettings } from "./conversation-settings.js";
 
 const ROLE_NAMES = { owner: "Owner", admin: "Admin", member: "Member" };
 
@@ -100,7 +102,9 @@ export function openDetailsDialog(id) {
     },
   });
   const addSection = h("section", { class: "dialog-section", "aria-label": "Add people" }, picker.el);
-  body.append(info, members, addSection, actions);
+  const settings = conversationSettings(id);
+  unsubscribe.push(settings.destroy);
+  body.append(info, settings.el, members, addSection, actions);
 
   const render = () => {
     const c = state.conversations.get(id);
@@ -246,7 +250,11 @@ async function removeGroup(c, dialog) {
 /** A direct conversation's person: profile, contact and block. */
 function openPersonDialog(conversation) {
   const unsubscribe = [];
-  const { body } = modal(conversation.title, () => unsubscribe.forEach((off) => off()));
+  const { body: dialogBody } = modal(conversation.title, () => unsubscribe.forEach((off) => off()));
+  const body = h("div", { class: "dialog-body" });
+  const settings = conversationSettings(conversation.id);
+  unsubscribe.push(settings.destroy);
+  dialogBody.append(body, settings.el);
   const render = async () => {
     const peer = await store.peerOf(conversation).catch(() => null);
     if (!peer) return setChildren(body, h("p", {}, "Could not load this person."));

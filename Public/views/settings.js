@@ -1,9 +1,11 @@
 // The settings screen: a list of sections, each a function that returns its element and may
-// subscribe to store topics. A new kind of setting (notifications, Web Push, a profile picture)
-// is a new section here; a new preference is a field in lib/preferences.js.
+// subscribe to store topics. A new kind of setting (Web Push, say) is a new section here; a new
+// preference is a field in lib/preferences.js. Preferences live on the server: a change here
+// applies at once, and the user's other tabs and devices apply it live (`preferences.updated`).
 import * as api from "../lib/api.js";
 import { state, on, emit } from "../lib/store.js";
 import { preferenceGroups, values, setValue } from "../lib/preferences.js";
+import { permission, askPermission } from "../lib/alerts.js";
 import { h, field, showFormErrors, toast, announce, preserveFocus, setChildren, fullTime, pictureSetting } from "../lib/dom.js";
 
 const sections = [profileSection, ...preferenceGroups.map((group) => (subscribe) => preferenceSection(group, subscribe)), sessionsSection, passwordSection];
@@ -58,16 +60,23 @@ function profileSection(subscribe) {
     form);
 }
 
-/** One group of preferences, rendered from its description; re-rendered when values change. */
+/** One group of preferences, rendered from its description; re-rendered when its values change. */
 function preferenceSection(group, subscribe) {
   const body = h("div", { class: "stack" });
-  const render = () => preserveFocus(body, () => setChildren(body, group.fields.map((f) => control(group, f, values(group)[f.key]))));
+  let shown = null;
+  const render = (force) => {
+    const current = values(group);
+    const key = JSON.stringify(current);
+    if (key === shown && force !== true) return;
+    shown = key;
+    preserveFocus(body, () => setChildren(body, group.fields.map((f) => control(group, f, current[f.key], () => render(true)))));
+  };
   subscribe?.("prefs", render);
   render();
   return section(`settings-${group.id}`, group.legend, group.note ? h("p", { class: "hint" }, group.note) : null, body);
 }
 
-function control(group, f, value) {
+function control(group, f, value, rerender) {
   const id = `pref-${group.id}-${f.key}`;
   const change = async (next) => {
     try { await setValue(group, f.key, next); announce(`${f.label}: saved.`); }
@@ -76,13 +85,17 @@ function control(group, f, value) {
   if (f.type === "toggle") {
     const input = h("input", { type: "checkbox", id, checked: Boolean(value), data: { key: id } });
     input.addEventListener("change", () => change(input.checked));
-    return h("div", { class: "check" }, input, h("label", { for: id }, f.label));
+    const row = h("div", { class: "check" }, input, h("label", { for: id }, f.label));
+    return f.permission ? h("div", { class: "stack tight" }, row, permissionLine(rerender)) : row;
   }
   if (f.type === "select") {
-    const select = h("select", { id, data: { key: id } }, f.options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
-    select.addEventListener("change", () => change(select.value));
+    const options = f.number && !f.options.some(([v]) => v === value) ? [...f.options, [value, `Custom (${Math.round(value * 100)} %)`]] : f.options;
+    const select = h("select", { id, data: { key: id } }, options.map(([v, label]) => h("option", { value: String(v), selected: v === value }, label)));
+    select.addEventListener("change", () => change(f.number ? Number(select.value) : select.value));
     return h("div", { class: "field" }, h("label", { for: id }, f.label), select);
   }
+  if (f.type === "color") return colorControl(id, f, value, change);
+  if (f.type === "quietHours") return quietHoursControl(id, f, value, change);
   // "choice": radio buttons in a fieldset.
   return h("fieldset", { class: "choice" }, h("legend", {}, f.label),
     f.options.map(([v, label]) => {
@@ -91,6 +104,55 @@ function control(group, f, value) {
       input.addEventListener("change", () => input.checked && change(v));
       return h("div", { class: "check" }, input, h("label", { for: optionId }, label));
     }));
+}
+
+/** The accent colour: a colour input, and a way back to Parley's own. Saved when picked. */
+function colorControl(id, f, value, change) {
+  const input = h("input", { type: "color", id, class: "color-input", value: value ?? "#0b5cad", data: { key: id } });
+  input.addEventListener("change", () => change(input.value));
+  return h("div", { class: "field" },
+    h("label", { for: id }, f.label),
+    h("div", { class: "inline-field" }, input,
+      h("span", { class: "hint color-value" }, value ? `Your colour, ${value}, adjusted where needed to stay readable.` : "Parley's own."),
+      value ? h("button", { type: "button", class: "button small", data: { key: `${id}-reset` }, on: { click: () => change(null) } }, "Use Parley's colour") : null));
+}
+
+/** Quiet hours: on or off, from, to, and the time zone they are in (this device's by default). */
+function quietHoursControl(id, f, value, change) {
+  const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [here];
+  const enabled = h("input", { type: "checkbox", id: `${id}-enabled`, checked: value.enabled, data: { key: `${id}-enabled` } });
+  const start = h("input", { type: "time", id: `${id}-start`, value: value.start, required: true, data: { key: `${id}-start` } });
+  const end = h("input", { type: "time", id: `${id}-end`, value: value.end, required: true, data: { key: `${id}-end` } });
+  const zone = h("select", { id: `${id}-zone`, data: { key: `${id}-zone` } },
+    [...new Set([value.timeZone, here, "UTC", ...zones])].map((z) => h("option", { value: z, selected: z === value.timeZone }, z.replaceAll("_", " "))));
+  const send = (extra = {}) => {
+    if (!start.value || !end.value) return;
+    change({ enabled: enabled.checked, start: start.value, end: end.value, timeZone: zone.value, ...extra });
+  };
+  // Turned on for the first time: in this device's time zone rather than the server's UTC.
+  enabled.addEventListener("change", () => send(enabled.checked && value.timeZone === "UTC" && here ? { timeZone: here } : {}));
+  for (const input of [start, end, zone]) input.addEventListener("change", () => send());
+  return h("fieldset", { class: "choice quiet-hours" },
+    h("legend", {}, f.label),
+    h("p", { class: "hint" }, "No sounds or system notifications in these hours. Your inbox still fills."),
+    h("div", { class: "check" }, enabled, h("label", { for: enabled.id }, "On")),
+    h("div", { class: "inline-field wrap" },
+      h("div", { class: "field" }, h("label", { for: start.id }, "From"), start),
+      h("div", { class: "field" }, h("label", { for: end.id }, "To"), end),
+      h("div", { class: "field grow" }, h("label", { for: zone.id }, "Time zone"), zone)));
+}
+
+/** Whether this browser may show system notifications, and a button to ask when it has not said. */
+function permissionLine(rerender) {
+  const state = permission();
+  if (state === "unsupported") return h("p", { class: "hint" }, "This browser cannot show system notifications.");
+  if (state === "granted") return h("p", { class: "hint" }, "This browser allows Parley's notifications.");
+  if (state === "denied") return h("p", { class: "hint" }, "This browser blocks Parley's notifications: allow them in its site settings.");
+  return h("div", {}, h("button", {
+    type: "button", class: "button small", data: { key: "ask-permission" },
+    on: { click: async () => { const answer = await askPermission(); announce(answer === "granted" ? "Notifications allowed." : "Notifications not allowed."); rerender(); } },
+  }, "Allow notifications in this browser"));
 }
 
 function sessionsSection(subscribe) {

@@ -1,5 +1,5 @@
-// The sidebar: the conversation list (by activity, with unread counts, last message, avatars and
-// presence), and one search box that finds people (to open a direct chat) and messages.
+// The sidebar: the conversation list (by activity, with unread counts, an "@" where someone
+// mentioned us, last message, avatars and presence), and one search box that finds people (to open a direct chat) and messages.
 import * as api from "../lib/api.js";
 import { state, on, sortedConversations, peerOf, rememberUser, refreshConversation, userName, preview as messagePreview } from "../lib/store.js";
 import { h, avatar, shortTime, snippet, preserveFocus, debounce, toast, setChildren } from "../lib/dom.js";
@@ -60,7 +60,7 @@ export class Sidebar {
   rowKey(c) {
     const peer = c.kind === "direct" ? c.peerId : null;
     const last = c.lastMessage;
-    return JSON.stringify([c.title, c.iconUrl, c.unreadCount, c.id === state.openId, peer, peer && state.users.get(peer)?.avatarUrl,
+    return JSON.stringify([c.title, c.iconUrl, c.unreadCount, c.mentionCount, c.id === state.openId, peer, peer && state.users.get(peer)?.avatarUrl,
       peer && state.presence.get(peer)?.status, last?.id, last?.body, last?.deleted, last?.attachments?.length,
       last && last.senderId !== state.me.id && c.kind === "group" ? userName(last.senderId) : null]);
   }
@@ -74,6 +74,7 @@ export class Sidebar {
     const who = !last ? "" : last.senderId === state.me.id ? "You: " : conversation.kind === "group" ? `${userName(last.senderId)}: ` : "";
     const preview = !last ? (conversation.kind === "group" ? "New group" : "No messages yet") : `${who}${messagePreview(last)}`;
     const unread = conversation.unreadCount;
+    const mentions = conversation.mentionCount;
     return h("li", {},
       h("a", { class: "conversation-item", href: `#/c/${conversation.id}`, "aria-current": conversation.id === state.openId ? "page" : undefined, data: { key: `conv-${conversation.id}`, conversationId: conversation.id } },
         avatar({ id: peer ?? conversation.id, name: conversation.title, url: conversation.iconUrl ?? peerUser?.avatarUrl, presence }),
@@ -83,7 +84,10 @@ export class Sidebar {
           h("span", { class: "conversation-preview" }, preview)),
         h("span", { class: "conversation-meta" },
           h("time", { datetime: last?.createdAt ?? conversation.createdAt }, shortTime(last?.createdAt ?? conversation.createdAt)),
-          unread ? h("span", { class: "badge" }, String(unread), h("span", { class: "visually-hidden" }, unread === 1 ? " unread message" : " unread messages")) : null)));
+          h("span", { class: "badges" },
+            mentions ? h("span", { class: "badge mention-badge", title: mentions === 1 ? "You were mentioned" : `You were mentioned ${mentions} times` },
+              "@", h("span", { class: "visually-hidden" }, mentions === 1 ? " 1 mention," : ` ${mentions} mentions,`)) : null,
+            unread ? h("span", { class: "badge unread-badge" }, String(unread), h("span", { class: "visually-hidden" }, unread === 1 ? " unread message" : " unread messages")) : null))));
   }
 
   async runSearch() {

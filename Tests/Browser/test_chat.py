@@ -122,8 +122,8 @@ def test_group_created_renamed_and_joined_live(alice, bob, api):
     bob.wait(lambda: "Olive Owner" in mdialog.text)
     assert bob.button("Leave group", within=mdialog)
     labels = [b.text for b in mdialog.find_elements(By.CSS_SELECTOR, "button")]
-    assert "Delete group" not in labels and "Remove" not in labels, labels
-    assert not mdialog.find_elements(By.NAME, "title") and not mdialog.find_elements(By.CSS_SELECTOR, "select")
+    assert "Delete group" not in labels and "Remove" not in labels and "Save the look for everyone" not in labels, labels
+    assert not mdialog.find_elements(By.NAME, "title") and not mdialog.find_elements(By.CSS_SELECTOR, "select[id^=role-]")
     bob.click("Close", within=mdialog)
 
     # A message in the group reaches the member.
@@ -296,7 +296,7 @@ def test_resync_refetches_and_new_messages_are_announced(alice, api):
                "the message was not announced")
     # … unless that is turned off in the settings.
     alice.click("Settings")
-    alice.find("#pref-accessibility-announceMessages").click()
+    alice.find("#pref-accessibility-screenReaderAnnouncements").click()
     alice.wait(lambda: "saved" in alice.find_hidden("#announcer").get_attribute("textContent"))  # the setting's own confirmation
     api.send(other, conversation["id"], "Quietly now")
     alice.wait(lambda: "Quietly now" in alice.find(".conversation-item").text)
