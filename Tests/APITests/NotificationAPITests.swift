@@ -141,6 +141,12 @@ struct NotificationAPITests {
             #expect(edited.mentions == [f.id("bob"), f.id("carol")])
             _ = try await f.api("alice").editMessage(path: .init(messageId: message.id), body: .json(.init(body: "Tea for @carol"))).ok
             _ = try await f.api("alice").editMessage(path: .init(messageId: message.id), body: .json(.init(body: "Tea for @carol and @bob"))).ok
+            // Every edit event says whom the text names now, as it says the text.
+            let edits = try await f.api("bob").listConversationEvents(path: .init(conversationId: f.group)).ok.body.json.items.compactMap { event in
+                if case .message_updated(let updated) = event { return updated.data.mentions ?? [] }
+                return nil
+            }
+            #expect(edits == Array(repeating: [f.id("carol"), f.id("bob")], count: 3))
             for name in ["bob", "carol"] {
                 let about = try await f.inbox(name).items.filter { $0.messageId == message.id }
                 #expect(about.count == 1, "\(name) is told once")

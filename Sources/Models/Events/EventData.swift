@@ -12,17 +12,34 @@ package struct MessageUpdatedData: Codable, Hashable, Sendable {
     /// message is deleted: no event keeps a text its sender has since replaced or deleted.
     package var body: String?
     package var editedAt: Date
+    /// Whom the text names now, and whether `@all` counts — like `body`, as the message is now.
+    package var mentions: [UUID]
+    package var mentionsAll: Bool
 
-    package init(id: UUID, conversationID: UUID, seq: Int64, body: String?, editedAt: Date) {
+    package init(id: UUID, conversationID: UUID, seq: Int64, body: String?, editedAt: Date, mentions: [UUID] = [], mentionsAll: Bool = false) {
         self.id = id
         self.conversationID = conversationID
         self.seq = seq
         self.body = body
         self.editedAt = editedAt
+        self.mentions = mentions
+        self.mentionsAll = mentionsAll
+    }
+
+    /// Reads the data, also of an edit logged before messages had mentions.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        conversationID = try container.decode(UUID.self, forKey: .conversationID)
+        seq = try container.decode(Int64.self, forKey: .seq)
+        body = try container.decodeIfPresent(String.self, forKey: .body)
+        editedAt = try container.decode(Date.self, forKey: .editedAt)
+        mentions = try container.decodeIfPresent([UUID].self, forKey: .mentions) ?? []
+        mentionsAll = try container.decodeIfPresent(Bool.self, forKey: .mentionsAll) ?? false
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, seq, body, editedAt
+        case id, seq, body, editedAt, mentions, mentionsAll
         case conversationID = "conversationId"
     }
 }

@@ -87,6 +87,8 @@ extension Transaction {
         for row in edits {
             var edit = try WireJSON.decode(MessageUpdatedData.self, from: Data(try row.decode(column: "data", as: String.self).utf8))
             edit.body = message.body
+            edit.mentions = message.mentions
+            edit.mentionsAll = message.mentionsAll
             try await sql.raw(
                 """
                 UPDATE events SET data = \(bind: String(decoding: try WireJSON.encode(edit), as: UTF8.self))

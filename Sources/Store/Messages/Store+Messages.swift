@@ -140,7 +140,12 @@ extension Store {
             try await transaction.rewriteEvents(of: edited)
             try await transaction.append(
                 to: .conversation(message.conversationID),
-                .messageUpdated(MessageUpdatedData(id: id, conversationID: message.conversationID, seq: message.seq, body: body, editedAt: now)),
+                .messageUpdated(
+                    MessageUpdatedData(
+                        id: id, conversationID: message.conversationID, seq: message.seq, body: body, editedAt: now,
+                        mentions: mentions.ids, mentionsAll: mentions.all
+                    )
+                ),
                 at: now
             )
             return try await transaction.sql.completed([edited], for: editorID, links: transaction.media)[0]
