@@ -50,8 +50,13 @@ struct PushService {
 
     /// Waits for the pushes whose body is `body`.
     func pushes(withBody body: String, count: Int = 1) async throws -> [(path: String, payload: [String: Any])] {
-        try await eventually(timeout: .seconds(20), "\(count) push(es) of \"\(body)\"") { () -> [(path: String, payload: [String: Any])]? in
-            let matching = try received().filter { $0.payload["body"] as? String == body }
+        try await pushes(where: "body", is: body, count: count)
+    }
+
+    /// Waits for `count` pushes whose payload field `field` is `value` (pushes go out concurrently, in any order).
+    func pushes(where field: String, is value: String, count: Int = 1) async throws -> [(path: String, payload: [String: Any])] {
+        try await eventually(timeout: .seconds(20), "\(count) push(es) with \(field) \"\(value)\"") { () -> [(path: String, payload: [String: Any])]? in
+            let matching = try received().filter { $0.payload[field] as? String == value }
             return matching.count >= count ? matching : nil
         }
     }
@@ -86,7 +91,8 @@ struct LivePushTests {
             #expect(mention["title"] as? String == "alice mentioned you in Tea party")
             #expect(mention["kind"] as? String == "mention" && mention["conversationId"] as? String == group)
             #expect(mention["url"] as? String == "/?conversation=\(group)")
-            #expect(try service.received().contains { $0.payload["kind"] as? String == "added_to_group" })
+            let added = try await service.pushes(where: "kind", is: "added_to_group")[0].payload
+            #expect(added["conversationId"] as? String == group)
             try await Task.sleep(for: .seconds(1))
             #expect(try service.received().filter { $0.payload["body"] as? String == "@bob more tea?" }.count == 1, "sent once")
 

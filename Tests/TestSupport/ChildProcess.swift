@@ -28,9 +28,23 @@ package actor ChildProcess {
 
     package var isRunning: Bool { process.isRunning }
 
-    /// Sends `signal` (SIGTERM by default).
+    /// Sends `signal` (SIGTERM by default) — only while the process is still this one's child.
     package func signal(_ signal: Int32 = SIGTERM) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        let pid = process.processIdentifier
+        if process.isRunning, Self.isChild(pid) { kill(pid, signal) }
+    }
+
+    /// Whether `pid` is (still) a child of this process. Foundation reaps a child before `isRunning`
+    /// turns false, and ids are reused quickly (`pid_max` may be 32768; the tests make hundreds of
+    /// threads): the id may already name another process — or a thread of this one, and a SIGTERM
+    /// sent there would stop every service group of every test running in this process.
+    static func isChild(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let nameEnd = stat.lastIndex(of: ")")
+        else { return false }
+        // After "pid (name)": state, then the parent's id.
+        let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+        return fields.count > 1 && Int32(fields[1]) == getpid()
     }
 
     /// Waits for the process to end and returns its exit status; throws if it outlives `timeout`.
