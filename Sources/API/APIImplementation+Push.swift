@@ -17,13 +17,13 @@ extension APIImplementation {
         guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
         var validator = Validator()
         let p256dh = validator.check("keys.p256dh", body.keys.p256dh) { raw in
-            guard let bytes = Data(base64URL: raw), bytes.count == 65, (try? P256.KeyAgreement.PublicKey(x963Representation: bytes)) != nil else {
+            guard let bytes = Data(base64URLEncoded: raw), bytes.count == 65, (try? P256.KeyAgreement.PublicKey(x963Representation: bytes)) != nil else {
                 return .failure(.init(.invalidFormat, "The browser's P-256 public key: 65 bytes, base64url."))
             }
             return .success(raw)
         }
         let auth = validator.check("keys.auth", body.keys.auth) { raw in
-            guard let bytes = Data(base64URL: raw), bytes.count == 16 else {
+            guard let bytes = Data(base64URLEncoded: raw), bytes.count == 16 else {
                 return .failure(.init(.invalidFormat, "The browser's auth secret: 16 bytes, base64url."))
             }
             return .success(raw)

@@ -1,6 +1,7 @@
 import Crypto
 package import Foundation
 import JWTKit
+import Models
 package import Logging
 package import Store
 import Synchronization

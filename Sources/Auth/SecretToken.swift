@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Models
 
 /// Opaque bearer secrets — refresh tokens and password-reset tokens: 256 random bits, handed out
 /// once, stored only as a SHA-256 hash so a copy of the database cannot be replayed.
@@ -15,22 +16,5 @@ package enum SecretToken {
     /// The stored form of a token: lower-case hex SHA-256.
     package static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-extension Data {
-    /// Base64url without padding (RFC 4648 §5), as JOSE uses.
-    package func base64URLEncodedString() -> String {
-        base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Decodes base64url with or without padding.
-    package init?(base64URLEncoded text: some StringProtocol) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
     }
 }

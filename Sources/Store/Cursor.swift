@@ -13,9 +13,7 @@ struct Cursor {
     /// Reads a cursor that must have `count` parts; nil input is the first page.
     init?(decoding text: String?, count: Int) throws(Problem) {
         guard let text else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64),
+        guard let data = Data(base64URLEncoded: text),
             let parts = try? JSONDecoder().decode([String].self, from: data), parts.count == count
         else { throw Problem.invalidField("cursor", .invalidFormat, "Not a cursor from this list.") }
         self.parts = parts
@@ -23,8 +21,7 @@ struct Cursor {
 
     var encoded: String {
         let data = (try? JSONEncoder().encode(parts)) ?? Data()
-        return data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return data.base64URLEncodedString()
     }
 
     func int64(_ index: Int) throws(Problem) -> Int64 {

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import ParleyClient
 import JWTKit
+import Models
 import Store
 import TestSupport
 import Testing
@@ -24,17 +26,17 @@ struct TokenTests {
     static func parts(_ token: String) throws -> (header: [String: String], claims: Claims) {
         let parts = token.split(separator: ".").map(String.init)
         try #require(parts.count == 3)
-        let header = try JSONDecoder().decode([String: String].self, from: try #require(Data(base64URL: parts[0])))
-        let claims = try JSONDecoder().decode(Claims.self, from: try #require(Data(base64URL: parts[1])))
+        let header = try JSONDecoder().decode([String: String].self, from: try #require(Data(base64URLEncoded: parts[0])))
+        let claims = try JSONDecoder().decode(Claims.self, from: try #require(Data(base64URLEncoded: parts[1])))
         return (header, claims)
     }
 
     /// A JWS of the given header and claims, signed by `sign` (or with an empty signature).
     static func token(header: [String: String], claims: Claims, sign: ((Data) throws -> Data)? = nil) throws -> String {
         let encoder = JSONEncoder()
-        let input = try encoder.encode(header).base64URL + "." + encoder.encode(claims).base64URL
+        let input = try encoder.encode(header).base64URLEncodedString() + "." + encoder.encode(claims).base64URLEncodedString()
         let signature = try sign?(Data(input.utf8)) ?? Data()
-        return input + "." + signature.base64URL
+        return input + "." + signature.base64URLEncodedString()
     }
 
     @Test("A token names its key, user and session, is EdDSA, and lives 15 minutes", arguments: TestBackend.all)
@@ -95,7 +97,7 @@ struct TokenTests {
             otherUser.sub = UUID().uuidString.lowercased()
             forgeries["tampered payload"] = try {
                 let original = session.accessToken.split(separator: ".").map(String.init)
-                let payload = try JSONEncoder().encode(otherUser).base64URL
+                let payload = try JSONEncoder().encode(otherUser).base64URLEncodedString()
                 return original[0] + "." + payload + "." + original[2]
             }()
             forgeries["foreign key"] = try Self.token(header: header, claims: claims) { try Curve25519.Signing.PrivateKey().signature(for: $0) }

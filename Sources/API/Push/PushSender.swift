@@ -45,7 +45,7 @@ package final class PushSender: Service, Sendable {
     }
 
     /// The VAPID public key, base64url of its uncompressed point: a page's `applicationServerKey`.
-    package var publicKey: String? { key.withLock { $0?.publicKey.x963Representation.base64URL } }
+    package var publicKey: String? { key.withLock { $0?.publicKey.x963Representation.base64URLEncodedString() } }
 
     /// Checks a subscription's endpoint; see `PushEndpointPolicy`.
     func checkEndpoint(_ raw: String) throws(Problem) -> URL { try policy.check(raw) }

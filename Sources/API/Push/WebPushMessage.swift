@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Models
 
 /// One Web Push request body and its headers, made the standard way: the payload encrypted for
 /// the browser's key (RFC 8291, `aes128gcm` content coding of RFC 8188) and the request signed
@@ -13,7 +14,7 @@ struct WebPushMessage {
     /// Encrypts `payload` for a subscription's `p256dh` key and `auth` secret (base64url, as the
     /// browser gives them) and signs a VAPID token for `endpoint`'s origin.
     init(payload: Data, p256dh: String, auth: String, endpoint: URL, vapidKey: P256.Signing.PrivateKey, contact: String, now: Date) throws {
-        guard let browserKey = Data(base64URL: p256dh), let authSecret = Data(base64URL: auth) else { throw WebPushError.badSubscriptionKeys }
+        guard let browserKey = Data(base64URLEncoded: p256dh), let authSecret = Data(base64URLEncoded: auth) else { throw WebPushError.badSubscriptionKeys }
         body = try Self.encrypt(payload, browserKey: browserKey, authSecret: authSecret)
         authorization = try Self.vapid(audience: endpoint, key: vapidKey, contact: contact, now: now)
     }
@@ -52,14 +53,14 @@ struct WebPushMessage {
     static func vapid(audience endpoint: URL, key: P256.Signing.PrivateKey, contact: String, now: Date) throws -> String {
         guard let scheme = endpoint.scheme, let host = endpoint.host else { throw WebPushError.badEndpoint }
         let origin = "\(scheme)://\(host)" + (endpoint.port.map { ":\($0)" } ?? "")
-        let header = Data(#"{"typ":"JWT","alg":"ES256"}"#.utf8).base64URL
+        let header = Data(#"{"typ":"JWT","alg":"ES256"}"#.utf8).base64URLEncodedString()
         let claims = try JSONSerialization.data(
             withJSONObject: ["aud": origin, "exp": Int(now.timeIntervalSince1970) + 12 * 3600, "sub": contact],
             options: [.sortedKeys, .withoutEscapingSlashes]
-        ).base64URL
+        ).base64URLEncodedString()
         let signingInput = "\(header).\(claims)"
-        let signature = try key.signature(for: Data(signingInput.utf8)).rawRepresentation.base64URL
-        return "vapid t=\(signingInput).\(signature), k=\(key.publicKey.x963Representation.base64URL)"
+        let signature = try key.signature(for: Data(signingInput.utf8)).rawRepresentation.base64URLEncodedString()
+        return "vapid t=\(signingInput).\(signature), k=\(key.publicKey.x963Representation.base64URLEncodedString())"
     }
 }
 
@@ -68,18 +69,4 @@ enum WebPushError: Error {
     case badSubscriptionKeys
     case badEndpoint
     case payloadTooLarge
-}
-
-extension Data {
-    /// Base64url without padding, as Web Push and JWTs write bytes.
-    var base64URL: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Reads base64url, with or without padding (or plain base64).
-    init?(base64URL text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
-    }
 }

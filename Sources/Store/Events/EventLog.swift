@@ -74,7 +74,7 @@ extension Transaction {
         created.reactions = []
         try await sql.raw(
             """
-            UPDATE events SET data = \(bind: String(decoding: try WireJSON.encode(created), as: UTF8.self))
+            UPDATE events SET data = \(bind: try WireJSON.text(created))
             WHERE stream = \(bind: stream.rawValue) AND seq = \(bind: message.seq)
             """
         ).run()
@@ -91,7 +91,7 @@ extension Transaction {
             edit.mentionsAll = message.mentionsAll
             try await sql.raw(
                 """
-                UPDATE events SET data = \(bind: String(decoding: try WireJSON.encode(edit), as: UTF8.self))
+                UPDATE events SET data = \(bind: try WireJSON.text(edit))
                 WHERE stream = \(bind: stream.rawValue) AND seq = \(bind: try row.decode(column: "seq", as: Int64.self))
                 """
             ).run()

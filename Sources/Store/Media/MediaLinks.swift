@@ -1,4 +1,5 @@
 import Crypto
+import Models
 package import Foundation
 import Synchronization
 
@@ -103,7 +104,6 @@ package final class MediaLinks: Sendable {
         guard let key = key.withLock({ $0 }) else { return nil }
         let message = "\(upload.uuidString.lowercased())|\(variant.rawValue)|\(expires)|\(viewer?.uuidString.lowercased() ?? "")"
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key)
-        return Data(mac.prefix(16)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return Data(mac.prefix(16)).base64URLEncodedString()
     }
 }

@@ -134,7 +134,7 @@ extension Transaction {
             conversationID: notification.conversationID,
             url: "/?conversation=\(notification.conversationID.lowercased)"
         )
-        let json = String(decoding: try WireJSON.encode(payload), as: UTF8.self)
+        let json = try WireJSON.text(payload)
         for subscription in subscriptions {
             try await sql.raw(
                 """

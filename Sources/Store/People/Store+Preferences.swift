@@ -82,7 +82,7 @@ extension Store {
             let after = update.applied(to: before)
             guard after != before else { return before }
             let settings = StoredSettings(appearance: after.appearance, accessibility: after.accessibility, notifications: after.notifications)
-            let json = String(decoding: try WireJSON.encode(settings), as: UTF8.self)
+            let json = try WireJSON.text(settings)
             try await transaction.sql.raw(
                 """
                 UPDATE users SET group_adds = \(bind: after.privacy.groupAdds.rawValue),
