@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parley-bench", targets: ["parley-bench"]),
+        // The Swift client of the REST API, generated from openapi.yaml, for apps and servers.
+        .library(name: "ParleyClient", targets: ["ParleyClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -178,6 +180,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The REST API's client: types and operations generated from openapi.yaml (public), and
+        // ParleySession, which signs requests and refreshes tokens. Any OpenAPI transport works.
+        .target(
+            name: "ParleyClient",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+
         // MARK: Tests
         .target(
             name: "TestSupport",
@@ -218,6 +232,7 @@ let package = Package(
                 "App",
                 "Auth",
                 "Models",
+                "ParleyClient",
                 "Store",
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -225,8 +240,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ],
-            swiftSettings: swiftSettings,
-            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RealtimeTests",

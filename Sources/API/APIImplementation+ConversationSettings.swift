@@ -32,7 +32,7 @@ extension APIImplementation {
             update.theme = .some(nil)
         }
         try validator.finish()
-        return .ok(.init(body: .json(try await store.updateConversationPreferences(of: identity.userID, in: conversation, update))))
+        return .ok(.init(body: .json(try await store.updateConversationPreferences(of: identity.userID, in: conversation, update, now: now()))))
     }
 
     func setConversationTheme(_ input: Operations.SetConversationTheme.Input) async throws -> Operations.SetConversationTheme.Output {

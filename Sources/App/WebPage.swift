@@ -8,7 +8,8 @@ import HTTPTypes
 
 /// The reference web page: the files of a folder (`Public/` by default), read once at start-up and
 /// served from memory at their paths, with `/` and the pages the server mails links to
-/// (`/reset-password`, `/verify-email`) answered by `index.html`, which routes on the client.
+/// (`/reset-password`, `/verify-email`) answered by `index.html`, which routes on the client, and
+/// `/docs` by `docs/index.html` (the interactive API docs).
 ///
 /// Every answer carries a strong `ETag` (the file's SHA-256) and `Cache-Control: no-cache`, so
 /// browsers revalidate and get `304` until a file changes — no build step renames them — and a
@@ -64,6 +65,9 @@ struct WebPage: Sendable {
     func register<Context: RequestContext>(on router: Router<Context>) {
         for (path, file) in files where path != "/index.html" {
             router.get(RouterPath(path)) { request, _ in Self.answer(file, to: request) }
+        }
+        if let docs = files["/docs/index.html"] {  // also answers `/docs/`: the router ignores a trailing slash
+            router.get("/docs") { request, _ in Self.answer(docs, to: request) }
         }
         guard let index = files["/index.html"] else { return }
         for path in Self.pageRoutes + ["/index.html"] {

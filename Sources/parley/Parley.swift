@@ -297,7 +297,7 @@ struct ServerOptions: ParsableArguments {
             configuration.realtime.eventRetention = TimeInterval(days) * 24 * 3600
         }
         if let directory = resolved(publicDir, "PARLEY_PUBLIC_DIR") { configuration.publicDirectory = directory }
-        configuration.allowLoopbackPush = allowLoopbackPush || ProcessInfo.processInfo.environment["PARLEY_ALLOW_LOOPBACK_PUSH"] == "1"
+        configuration.allowLoopbackPush = try allowLoopbackPush || resolvedFlag("PARLEY_ALLOW_LOOPBACK_PUSH")
         if let origins = resolved(corsOrigins, "PARLEY_CORS_ORIGINS") {
             configuration.corsOrigins = try origins.split(separator: ",").map { text in
                 let origin = text.trimmingCharacters(in: .whitespaces)
@@ -375,6 +375,15 @@ func resolved(_ option: String?, _ environment: String) -> String? {
     if let option { return option }
     guard let value = ProcessInfo.processInfo.environment[environment], !value.isEmpty else { return nil }
     return value
+}
+
+/// Whether the environment turns a flag on: `1` or `true` on, `0` or `false` (or unset) off; anything else is refused.
+func resolvedFlag(_ environment: String) throws -> Bool {
+    switch resolved(nil, environment)?.lowercased() {
+    case nil, "0", "false": false
+    case "1", "true": true
+    case let text?: throw ValidationError("\(environment) must be 1 or 0 (true or false), not '\(text)'.")
+    }
 }
 
 /// The option's whole number, else the environment's (refusing one that is not a whole number), else nil.

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyClient
 import TestSupport
 import Testing
 import App

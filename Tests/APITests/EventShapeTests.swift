@@ -1,4 +1,5 @@
 import Foundation
+import ParleyClient
 import Models
 import Store
 import TestSupport
@@ -44,6 +45,7 @@ struct EventShapeTests {
             #expect(messageCreated.first?.seq == message.seq && messageCreated.first?.data.seq == message.seq)
 
             _ = try await a.updatePreferences(body: .json(.init(privacy: .init(showLastSeen: false)))).ok
+            _ = try await a.updateConversationPreferences(path: .init(conversationId: group), body: .json(.init(notifications: .all))).ok
             let groupID = UUID(uuidString: group)!
 
             // Every stream, straight from the log, through the same generated schema — the group's

@@ -1,6 +1,7 @@
 import API
 import App
 import Foundation
+import ParleyClient
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
@@ -82,11 +83,11 @@ struct MediaAPITests {
     }
 
     /// Uploads a fixture as the raw body with `contentType`.
-    static func upload(_ client: Client, _ name: String, as contentType: String = "image/jpeg") async throws -> Operations.UploadImage.Output {
+    static func upload(_ client: Client, _ name: String, as contentType: String = "image/jpeg") async throws -> ParleyClient.Operations.UploadImage.Output {
         try await upload(client, try Images.data(name), as: contentType)
     }
 
-    static func upload(_ client: Client, _ data: Data, as contentType: String) async throws -> Operations.UploadImage.Output {
+    static func upload(_ client: Client, _ data: Data, as contentType: String) async throws -> ParleyClient.Operations.UploadImage.Output {
         let body = HTTPBody(data)
         return switch contentType {
         case "image/jpeg": try await client.uploadImage(body: .jpeg(body))
@@ -152,7 +153,7 @@ struct MediaAPITests {
     @Test("PNG (as a form), GIF and WebP: metadata gone, animation kept, the thumbnail a still", arguments: TestBackend.all)
     func otherFormats(backend: TestBackend) async throws {
         try await withGroup(backend) { f in
-            let form: MultipartBody<Operations.UploadImage.Input.Body.MultipartFormPayload> = [
+            let form: MultipartBody<ParleyClient.Operations.UploadImage.Input.Body.MultipartFormPayload> = [
                 .file(.init(payload: .init(body: HTTPBody(try Images.data("gps.png"))), filename: "holiday.png"))
             ]
             let png = try await f.alice.uploadImage(body: .multipartForm(form)).created.body.json
@@ -254,13 +255,13 @@ struct MediaAPITests {
     @Test("Messages carry images: rules, history, search, the conversation list, edits and events", arguments: TestBackend.all)
     func attachments(backend: TestBackend) async throws {
         try await withGroup(backend) { f in
-            let path = Operations.SendMessage.Input.Path(conversationId: f.group)
+            let path = ParleyClient.Operations.SendMessage.Input.Path(conversationId: f.group)
             let photo = try await Self.upload(f.alice, "photo-exif-gps.jpg").created.body.json
             let gif = try await Self.upload(f.alice, "animated.gif", as: "image/gif").created.body.json
             let bobs = try await Self.upload(f.bob, "gps.png", as: "image/png").created.body.json
 
             // Refusals name the field.
-            func refusal(_ body: Components.Schemas.SendMessageRequest) async throws -> [String] {
+            func refusal(_ body: ParleyClient.Components.Schemas.SendMessageRequest) async throws -> [String] {
                 try await f.alice.sendMessage(path: path, body: .json(body)).badRequest.body.applicationProblemJson.errors?.map(\.field) ?? []
             }
             #expect(try await refusal(.init(clientMessageId: "a", attachments: [bobs.id])) == ["attachments[0]"], "someone else's upload")
@@ -393,7 +394,7 @@ struct MediaAPITests {
     }
 
     /// The `url` of the first attachment of a `message.created` event, if it has one.
-    static func attachmentURL(in event: Components.Schemas.Event) -> String? {
+    static func attachmentURL(in event: ParleyClient.Components.Schemas.Event) -> String? {
         guard case .message_created(let created) = event else { return nil }
         return created.data.attachments?.first?.url
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyClient
 import HTTPTypes
 import HummingbirdTesting
 import Models
@@ -94,6 +95,15 @@ struct PreferencesAPITests {
                 path: .init(conversationId: direct), body: .json(.init(mutedUntil: Date().addingTimeInterval(3600)))
             ).ok.body.json
             #expect(muted.mutedUntil != nil && muted.notifications == .all && !muted.custom)
+            // His other devices hear of it in his own stream, with all his settings of that conversation.
+            let followed = try await app.configuration.withStore { store in
+                try await store.events(in: .user(UUID(uuidString: bob.user.id)!), after: 0, limit: 100)
+            }.compactMap { event -> ConversationPreferencesUpdatedData? in
+                guard case .conversationPreferencesUpdated(let data) = event.payload else { return nil }
+                return data
+            }
+            #expect(followed.count == 1 && followed.first?.conversationID.uuidString.lowercased() == direct.lowercased())
+            #expect(followed.first?.preferences.mutedUntil != nil)
             let quiet = try await send("are you there?")
             let named = try await send("@bob!")
             #expect(try await !inbox().contains(quiet))

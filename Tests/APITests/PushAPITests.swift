@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
+import ParleyClient
 import HTTPTypes
 import HummingbirdTesting
+import Models
 import TestSupport
 import Testing
 
@@ -10,10 +12,7 @@ struct PushAPITests {
     /// A browser's keys, as `PushSubscription.toJSON()` gives them.
     static let keys: Components.Schemas.PushSubscriptionRequest.KeysPayload = {
         let key = P256.KeyAgreement.PrivateKey().publicKey.x963Representation
-        func base64URL(_ data: Data) -> String {
-            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        }
-        return .init(p256dh: base64URL(key), auth: base64URL(Data((0..<16).map { UInt8($0) })))
+        return .init(p256dh: key.base64URLEncodedString(), auth: Data((0..<16).map { UInt8($0) }).base64URLEncodedString())
     }()
 
     @Test("The VAPID key is one P-256 point, the same on every node")

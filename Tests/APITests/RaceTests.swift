@@ -1,5 +1,6 @@
 import App
 import Foundation
+import ParleyClient
 import HTTPTypes
 import HummingbirdTesting
 import TestSupport

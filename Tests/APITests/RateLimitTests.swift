@@ -1,5 +1,6 @@
 import API
 import Foundation
+import ParleyClient
 import TestSupport
 import Testing
 import App

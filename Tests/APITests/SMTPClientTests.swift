@@ -1,5 +1,6 @@
 @testable import API
 import Foundation
+import ParleyClient
 import NIOSSL
 import TestSupport
 import Testing

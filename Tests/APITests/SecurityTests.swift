@@ -1,6 +1,7 @@
 import App
 import Auth
 import Foundation
+import ParleyClient
 import HTTPTypes
 import Models
 import SQLKit
@@ -200,7 +201,7 @@ struct SecurityTests {
             _ = try await aliceAPI.putContact(path: .init(userId: contact.user.id)).ok
             // Someone who adds Alice as their contact gains nothing by it.
             _ = try await app.api(token: stranger.accessToken).putContact(path: .init(userId: alice.user.id)).ok
-            let seen = { (viewer: Components.Schemas.AuthSession) async throws -> Bool in
+            let seen = { (viewer: ParleyClient.Components.Schemas.AuthSession) async throws -> Bool in
                 try await app.api(token: viewer.accessToken).getUser(path: .init(userId: alice.user.id)).ok.body.json.lastSeenAt != nil
             }
             #expect(try await seen(member))

@@ -1,7 +1,9 @@
 import App
 import Foundation
+import ParleyClient
 import HTTPTypes
 import HummingbirdTesting
+import Models
 import NIOCore
 import TestSupport
 import Testing
@@ -102,6 +104,33 @@ struct WebPageTests {
                 .options, "/api/v1/auth/login", headers: [.origin: "https://evil.example", .accessControlRequestMethod: "POST"]
             )
             #expect(foreignPreflight.headers[.accessControlAllowOrigin] == nil && foreignPreflight.status != .noContent)
+        }
+    }
+
+    @Test("Interactive API docs at /docs (Swagger UI on the served spec) and the realtime protocol's page, current with asyncapi.yaml")
+    func servesTheDocs() async throws {
+        let (status, output) = try await run([Repository.root.appendingPathComponent("scripts/render-asyncapi").path, "--check"])
+        #expect(status == 0, "\(output)")
+        let folder = Repository.root.appendingPathComponent("Public").path
+        try await withApp(.sqlite, configure: { $0.publicDirectory = folder }) { app in
+            for path in ["/docs", "/docs/"] {
+                let docs = try await app.raw(.get, path)
+                #expect(docs.status == .ok && docs.headers[.contentType] == "text/html; charset=utf-8", "\(path)")
+                let html = String(buffer: docs.body)
+                #expect(html.contains("/docs/swagger-ui/swagger-ui-bundle.js") && html.contains("/docs/docs.js"))
+                #expect(docs.headers[.contentSecurityPolicy]?.contains("script-src 'self';") == true)
+            }
+            for asset in ["/docs/swagger-ui/swagger-ui-bundle.js", "/docs/swagger-ui/swagger-ui.css", "/docs/swagger-ui/LICENSE", "/docs/docs.js"] {
+                #expect(try await app.raw(.get, asset).status == .ok, "\(asset)")
+            }
+            // The spec the docs render is the one served, and its server is relative, so "Try it out" calls this server.
+            let spec = String(buffer: try await app.raw(.get, "/openapi.yaml").body)
+            #expect(spec.contains("servers:\n  - url: /api/v1\n"))
+            let realtime = try await app.raw(.get, "/docs/realtime.html")
+            #expect(realtime.status == .ok)
+            for event in EventType.all {
+                #expect(String(buffer: realtime.body).contains("<code>\(event.rawValue)</code>"), "\(event.rawValue)")
+            }
         }
     }
 }

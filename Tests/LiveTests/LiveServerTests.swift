@@ -24,6 +24,23 @@ struct LiveServerTests {
         for flag in ["--data-dir", "--database-url"] { #expect(migrate.output.contains(flag)) }
     }
 
+    @Test("A malformed setting is refused with exit code 64 naming it, whether a flag or an environment variable")
+    func strictSettings() async throws {
+        let cases: [(arguments: [String], environment: [String: String], named: String)] = [
+            (["--port", "18305x"], [:], "--port"),
+            ([], ["PARLEY_PORT": "18305x"], "PARLEY_PORT"),
+            ([], ["PARLEY_PASSWORD_COST": "abc"], "PARLEY_PASSWORD_COST"),
+            ([], ["PARLEY_MAX_GROUP_MEMBERS": "lots"], "PARLEY_MAX_GROUP_MEMBERS"),
+            ([], ["PARLEY_ALLOW_LOOPBACK_PUSH": "yes"], "PARLEY_ALLOW_LOOPBACK_PUSH"),
+        ]
+        let directory = try Repository.temporaryDirectory("parley-settings")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (arguments, environment, named) in cases {
+            let refused = try await run([ParleyProcess.executable, "serve", "--data-dir", directory] + arguments, environment: environment)
+            #expect(refused.status == 64 && refused.output.contains(named), "\(named): \(refused.status) \(refused.output)")
+        }
+    }
+
     @Test("Serves over a real socket, keeps secrets out of its log, and stops cleanly on SIGTERM", arguments: TestBackend.all)
     func servesAndStops(backend: TestBackend) async throws {
         try await backend.withLocation { location in
@@ -85,6 +102,12 @@ struct LiveServerTests {
             try await eventually("the mail in the log") {
                 server.process.output().contains("https://chat.example.org/reset-password?token=pr_") ? true : nil
             }
+            // The log says what happened: written there, not sent.
+            try await eventually("the mailer's own line") {
+                server.process.output().contains("Password-reset mail written to the log") ? true : nil
+            }
+            #expect(server.process.output().contains("written here instead of sent (no --smtp-url)"))
+            #expect(!server.process.output().contains("Password-reset mail sent"))
             await server.process.stop()
         }
     }

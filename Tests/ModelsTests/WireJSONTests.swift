@@ -51,6 +51,12 @@ struct WireJSONTests {
             .userUpdated(User(id: id, username: "u", displayName: "U", email: "u@example.com", createdAt: at)),
             .sessionRevoked(SessionRevokedData(sessionID: id, reason: .passwordReset)),
             .preferencesUpdated(Preferences(privacy: PrivacyPreferences(groupAdds: .contacts, showLastSeen: false))),
+            .conversationPreferencesUpdated(
+                ConversationPreferencesUpdatedData(
+                    conversationID: id,
+                    preferences: ConversationPreferences(notifications: .mentions, custom: true, mutedUntil: at, theme: nil)
+                )
+            ),
             .notificationCreated(
                 NotificationCreatedData(
                     notification: InboxNotification(

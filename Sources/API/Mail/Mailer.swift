@@ -31,7 +31,7 @@ package struct LoggingMailer: Mailer {
     }
 
     package func send(_ message: MailMessage) async throws {
-        logger.notice("Mail to \(message.to) not sent (no --smtp-url). Subject: \(message.subject)\n\(message.text)")
+        logger.notice("Mail to \(message.to), written here instead of sent (no --smtp-url). Subject: \(message.subject)\n\(message.text)")
     }
 }
 

@@ -62,7 +62,10 @@ package final class PasswordResetMailer: Service {
                 )
             else { return }
             try await mailer.send(resetMail(to: recipient, token: token))
-            logger.info("Password-reset mail sent", metadata: ["user": "\(recipient.userID.lowercased)"])
+            logger.info(
+                mailer is LoggingMailer ? "Password-reset mail written to the log" : "Password-reset mail sent",
+                metadata: ["user": "\(recipient.userID.lowercased)"]
+            )
         } catch {
             logger.error("Password-reset mail failed", metadata: ["error": "\(error)"])
         }

@@ -49,6 +49,7 @@ package struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let userUpdated = EventType(rawValue: "user.updated")
     package static let sessionRevoked = EventType(rawValue: "session.revoked")
     package static let preferencesUpdated = EventType(rawValue: "preferences.updated")
+    package static let conversationPreferencesUpdated = EventType(rawValue: "conversation.preferences.updated")
     package static let notificationCreated = EventType(rawValue: "notification.created")
     package static let notificationsRead = EventType(rawValue: "notifications.read")
     package static let notificationsRemoved = EventType(rawValue: "notifications.removed")
@@ -58,7 +59,7 @@ package struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConv
         .messageCreated, .messageUpdated, .messageDeleted, .reactionAdded, .reactionRemoved, .receiptUpdated,
         .conversationCreated, .conversationUpdated, .conversationDeleted, .memberAdded, .memberRemoved, .memberUpdated,
         .conversationJoined, .conversationLeft, .contactAdded, .contactUpdated, .contactRemoved, .userUpdated, .sessionRevoked,
-        .preferencesUpdated, .notificationCreated, .notificationsRead, .notificationsRemoved,
+        .preferencesUpdated, .conversationPreferencesUpdated, .notificationCreated, .notificationsRead, .notificationsRemoved,
     ]
 }
 
@@ -94,6 +95,8 @@ package indirect enum EventPayload: Hashable, Sendable {
     case sessionRevoked(SessionRevokedData)
     /// The user's preferences changed, on one of their devices.
     case preferencesUpdated(Preferences)
+    /// In the user's own stream: their settings of one conversation changed, on one of their devices.
+    case conversationPreferencesUpdated(ConversationPreferencesUpdatedData)
     case notificationCreated(NotificationCreatedData)
     case notificationsRead(NotificationsChangedData)
     case notificationsRemoved(NotificationsChangedData)
@@ -120,6 +123,7 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .userUpdated: .userUpdated
         case .sessionRevoked: .sessionRevoked
         case .preferencesUpdated: .preferencesUpdated
+        case .conversationPreferencesUpdated: .conversationPreferencesUpdated
         case .notificationCreated: .notificationCreated
         case .notificationsRead: .notificationsRead
         case .notificationsRemoved: .notificationsRemoved
@@ -146,6 +150,7 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .userUpdated(let data): data
         case .sessionRevoked(let data): data
         case .preferencesUpdated(let data): data
+        case .conversationPreferencesUpdated(let data): data
         case .notificationCreated(let data): data
         case .notificationsRead(let data), .notificationsRemoved(let data): data
         }
@@ -188,6 +193,8 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .userUpdated: self = .userUpdated(try read(User.self))
         case .sessionRevoked: self = .sessionRevoked(try read(SessionRevokedData.self))
         case .preferencesUpdated: self = .preferencesUpdated(try read(Preferences.self))
+        case .conversationPreferencesUpdated:
+            self = .conversationPreferencesUpdated(try read(ConversationPreferencesUpdatedData.self))
         case .notificationCreated: self = .notificationCreated(try read(NotificationCreatedData.self))
         case .notificationsRead: self = .notificationsRead(try read(NotificationsChangedData.self))
         case .notificationsRemoved: self = .notificationsRemoved(try read(NotificationsChangedData.self))

@@ -221,6 +221,23 @@ package struct ConversationLeftData: Codable, Hashable, Sendable {
     }
 }
 
+/// The data of `conversation.preferences.updated`, in the user's own stream: their settings of
+/// one conversation, all of them as they are now.
+package struct ConversationPreferencesUpdatedData: Codable, Hashable, Sendable {
+    package var conversationID: UUID
+    package var preferences: ConversationPreferences
+
+    package init(conversationID: UUID, preferences: ConversationPreferences) {
+        self.conversationID = conversationID
+        self.preferences = preferences
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case preferences
+        case conversationID = "conversationId"
+    }
+}
+
 /// The data of `contact.removed`.
 package struct ContactRemovedData: Codable, Hashable, Sendable {
     package var userID: UUID

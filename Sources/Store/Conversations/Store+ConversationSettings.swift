@@ -25,19 +25,22 @@ extension Store {
         }
     }
 
-    /// Changes the member's settings of a conversation.
+    /// Changes the member's settings of a conversation and, when anything changed, appends
+    /// `conversation.preferences.updated` to their stream, so their other devices follow.
     package func updateConversationPreferences(
         of userID: UUID,
         in conversationID: UUID,
-        _ update: ConversationPreferencesUpdate
+        _ update: ConversationPreferencesUpdate,
+        now: Date
     ) async throws -> ConversationPreferences {
         try await write { transaction in
             let membership = try await transaction.sql.authorize(userID, in: conversationID)
+            let before = try await transaction.sql.conversationPreferences(of: membership)
             var assignments: [SQLQueryString] = []
             if let level = update.notifications { assignments.append("notify_level = \(bind: level?.rawValue)") }
             if let mutedUntil = update.mutedUntil { assignments.append("muted_until = \(bind: mutedUntil)") }
             if let theme = update.theme {
-                assignments.append("theme = \(bind: try theme.map { String(decoding: try WireJSON.encode($0), as: UTF8.self) })")
+                assignments.append("theme = \(bind: try theme.map { try WireJSON.text($0) })")
             }
             if !assignments.isEmpty {
                 let list = assignments.dropFirst().reduce(assignments[0]) { $0 + ", " + $1 }
@@ -45,7 +48,15 @@ extension Store {
                     "UPDATE members SET " + list + " WHERE conversation_id = \(bind: conversationID) AND user_id = \(bind: userID)"
                 ).run()
             }
-            return try await transaction.sql.conversationPreferences(of: membership)
+            let after = try await transaction.sql.conversationPreferences(of: membership)
+            if after != before {
+                try await transaction.append(
+                    to: .user(userID),
+                    .conversationPreferencesUpdated(ConversationPreferencesUpdatedData(conversationID: conversationID, preferences: after)),
+                    at: now
+                )
+            }
+            return after
         }
     }
 
@@ -58,7 +69,7 @@ extension Store {
             guard membership.kind == .direct || membership.role >= .admin else {
                 throw Problem.forbidden("Only the group's admins may change its theme.")
             }
-            let json = try theme.map { String(decoding: try WireJSON.encode($0), as: UTF8.self) }
+            let json = try theme.map { try WireJSON.text($0) }
             try await transaction.sql.raw("UPDATE conversations SET theme = \(bind: json) WHERE id = \(bind: conversationID)").run()
             try await transaction.append(
                 to: .conversation(conversationID),
