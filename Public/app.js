@@ -9,11 +9,13 @@
 //   lib/preferences.js  settings described as data, kept on the server, cached here
 //   lib/colors.js       accent colours and conversation themes, at AA contrast
 //   lib/alerts.js       system notifications and sounds, from one tab
+//   lib/push.js         Web Push: the service worker (/sw.js) and this browser's subscription
 //   lib/dom.js          DOM helpers (text only, never innerHTML)
 //   views/*.js          sign-in screens, sidebar, inbox, conversation, group dialogs, settings
 import * as session from "./lib/session.js";
 import * as store from "./lib/store.js";
 import * as api from "./lib/api.js";
+import * as push from "./lib/push.js";
 import { applyAppearance } from "./lib/preferences.js";
 import { h, toast, setChildren } from "./lib/dom.js";
 import { authScreen, resetScreen, verifyScreen, endedMessage } from "./views/auth.js";
@@ -95,6 +97,7 @@ async function showChat() {
       return;
     }
     if (chat !== mine) return;
+    push.registerWorker();
     chat.sidebar = new Sidebar();
     app.prepend(chat.sidebar.el);
     chat.inbox = new Inbox();
@@ -166,6 +169,7 @@ function leaveChat() {
 // `session.revoked` event, a 4501 close) or a refresh the server refused.
 session.onChange((what, reason) => {
   if (what === "ended") {
+    push.unsubscribeHere().catch(() => {}); // a signed-out browser shows nobody's pushes
     notice = endedMessage(reason);
     leaveChat();
     if (location.pathname !== "/") history.replaceState(null, "", "/#/signin");
@@ -177,6 +181,7 @@ session.onChange((what, reason) => {
 });
 
 document.getElementById("sign-out").addEventListener("click", async () => {
+  await push.disablePush().catch(() => {}); // while the tokens still work: the server stops pushing here
   await api.logout().catch(() => {}); // revoked on the server if we can reach it; forgotten here anyway
   session.end("logout");
 });
@@ -197,6 +202,20 @@ store.on("list", () => {
 });
 
 addEventListener("hashchange", route);
+
+// A push notification's link (PushPayload.url), /?conversation=<id>: the conversation's own
+// address is #/c/<id>. sw.js opens the link in a new tab, or posts it to a tab already open.
+const linkedConversation = (url) => new URL(url, location.href).searchParams.get("conversation");
+if (linkedConversation(location.href)) {
+  const search = new URLSearchParams(location.search);
+  const id = search.get("conversation");
+  search.delete("conversation");
+  history.replaceState(null, "", `${location.pathname}${search.toString() ? `?${search}` : ""}#/c/${encodeURIComponent(id)}`);
+}
+navigator.serviceWorker?.addEventListener("message", ({ data }) => {
+  const id = data?.type === "parley.open" && linkedConversation(data.url);
+  if (id) location.hash = `#/c/${encodeURIComponent(id)}`;
+});
 
 function markFirstRender() {
   if (!performance.getEntriesByName("parley:first-render").length) performance.mark("parley:first-render");

@@ -9,8 +9,7 @@
 // muted nor set to `none`. System notifications also need the `desktop` preference and the
 // browser's permission (asked for in the settings); the sound needs the `sound` preference, and
 // is not played for the conversation a tab in view shows.
-import * as api from "./api.js";
-import { state, userName, isMuted } from "./store.js";
+import { state, userName, isMuted, loadConversationPrefs } from "./store.js";
 import { preference } from "./preferences.js";
 import { randomId } from "./dom.js";
 
@@ -75,9 +74,9 @@ export function inQuietHours(quiet, now = new Date()) {
   return start <= end ? clock >= start && clock < end : clock >= start || clock < end;
 }
 
-/** The conversation's settings now (another device may have muted it), else the last known. */
+/** The conversation's settings: as known here (events keep them current), else fetched now. */
 async function conversationSettings(id) {
-  return api.getConversationPreferences(id).then((p) => { state.conversationPrefs.set(id, p); return p; }, () => state.conversationPrefs.get(id) ?? null);
+  return state.conversationPrefs.get(id) ?? loadConversationPrefs(id).catch(() => null);
 }
 
 export async function alert(notification) {
@@ -99,7 +98,8 @@ function show(n) {
   const where = conversation && conversation.kind === "group" ? ` in ${conversation.title}` : "";
   const title = n.kind === "mention" ? `${who} mentioned you${where}` : n.kind === "reply" ? `${who} replied to you${where}` : who;
   try {
-    const shown = new Notification(title, { body: n.excerpt ?? "", tag: `parley-${n.id}`, icon: "/favicon.svg" });
+    // Tagged with the notification's id, as sw.js tags the same notification pushed: shown once.
+    const shown = new Notification(title, { body: n.excerpt ?? "", tag: n.id, icon: "/favicon.svg" });
     shown.onclick = () => {
       window.focus();
       location.hash = `#/c/${n.conversationId}`;

@@ -157,3 +157,9 @@ export const updateConversationPreferences = (conversationId, body) => call("PAT
 export const setConversationTheme = (conversationId, theme) => call("PUT", `/conversations/${id(conversationId)}/theme`, { body: theme });
 export const removeConversationTheme = (conversationId) => call("DELETE", `/conversations/${id(conversationId)}/theme`);
 
+// Web Push: this browser's subscription (lib/push.js). The body of a subscription is what
+// PushSubscription.toJSON() gives: {endpoint, keys: {p256dh, auth}}.
+export const getVapidPublicKey = () => call("GET", "/push/vapid-public-key");
+export const subscribeToPush = ({ endpoint, keys }) => call("POST", "/push/subscriptions", { body: { endpoint, keys } });
+export const unsubscribeFromPush = (subscriptionId) => call("DELETE", `/push/subscriptions/${id(subscriptionId)}`);
+

@@ -559,6 +559,9 @@ function onUserEvent({ type, data, ts }) {
     case "preferences.updated":
       receivePreferences(data);
       break;
+    case "conversation.preferences.updated":
+      receiveConversationPrefs(data.conversationId, data.preferences);
+      break;
     case "notification.created":
     case "notifications.read":
     case "notifications.removed":
@@ -662,27 +665,26 @@ export async function readAllNotifications() {
 }
 
 // ——— A conversation's own settings (ours) and shared theme ———
-// No event tells our other tabs about a change of our own settings: a BroadcastChannel does.
-const sync = "BroadcastChannel" in globalThis ? new BroadcastChannel("parley.sync") : null;
-sync?.addEventListener("message", ({ data }) => {
-  if (data?.type !== "conversation-prefs" || data.userId !== state.me?.id) return;
-  state.conversationPrefs.set(data.id, data.prefs);
-  emit(`settings:${data.id}`);
-});
+// Ours (level, mute, own theme) change by a PATCH, whose answer applies here at once; every tab
+// and device of ours, this one too, then receives `conversation.preferences.updated` with all of
+// them as they are now, in the user's stream — so they follow across devices as the global
+// preferences do. A conversation's settings are loaded when first needed; from then on the
+// events keep them current.
+function receiveConversationPrefs(id, prefs) {
+  state.conversationPrefs.set(id, prefs);
+  emit(`settings:${id}`);
+}
 
 export async function loadConversationPrefs(id) {
   const prefs = await api.getConversationPreferences(id);
-  state.conversationPrefs.set(id, prefs);
-  emit(`settings:${id}`);
+  receiveConversationPrefs(id, prefs);
   return prefs;
 }
 
 /** PATCH …/preferences: {notifications}, {mutedUntil}, {theme} or {resetTheme: true}. */
 export async function updateConversationPrefs(id, change) {
   const prefs = await api.updateConversationPreferences(id, change);
-  state.conversationPrefs.set(id, prefs);
-  emit(`settings:${id}`);
-  sync?.postMessage({ type: "conversation-prefs", userId: state.me.id, id, prefs });
+  receiveConversationPrefs(id, prefs);
   return prefs;
 }
 
@@ -741,7 +743,8 @@ function onFrame(frame) {
 async function onResync({ stream }) {
   const [kind, id] = stream.split(":");
   if (kind === "user") {
-    await Promise.all([loadConversations(), loadNotifications(), api.getMe().then((me) => { state.me = me; emit("me"); }), api.getPreferences().then(receivePreferences)]).catch(() => {});
+    await Promise.all([loadConversations(), loadNotifications(), api.getMe().then((me) => { state.me = me; emit("me"); }), api.getPreferences().then(receivePreferences),
+      ...[...state.conversationPrefs.keys()].map((id) => loadConversationPrefs(id))]).catch(() => {});
     return;
   }
   const conversation = await refreshConversation(id).catch(() => null);

@@ -1,11 +1,13 @@
 // The settings screen: a list of sections, each a function that returns its element and may
-// subscribe to store topics. A new kind of setting (Web Push, say) is a new section here; a new
-// preference is a field in lib/preferences.js. Preferences live on the server: a change here
-// applies at once, and the user's other tabs and devices apply it live (`preferences.updated`).
+// subscribe to store topics. A new kind of setting is a new section here; a new preference is a
+// field in lib/preferences.js. Preferences live on the server: a change here applies at once, and
+// the user's other tabs and devices apply it live (`preferences.updated`). Web Push is no
+// preference but this browser's own subscription: a switch under the notification preferences.
 import * as api from "../lib/api.js";
 import { state, on, emit } from "../lib/store.js";
 import { preferenceGroups, values, setValue } from "../lib/preferences.js";
 import { permission, askPermission } from "../lib/alerts.js";
+import * as push from "../lib/push.js";
 import { h, field, showFormErrors, toast, announce, preserveFocus, setChildren, fullTime, pictureSetting } from "../lib/dom.js";
 
 const sections = [profileSection, ...preferenceGroups.map((group) => (subscribe) => preferenceSection(group, subscribe)), sessionsSection, passwordSection];
@@ -73,7 +75,42 @@ function preferenceSection(group, subscribe) {
   };
   subscribe?.("prefs", render);
   render();
-  return section(`settings-${group.id}`, group.legend, group.note ? h("p", { class: "hint" }, group.note) : null, body);
+  return section(`settings-${group.id}`, group.legend, group.note ? h("p", { class: "hint" }, group.note) : null, body,
+    group.id === "notifications" ? pushSetting(() => render(true)) : null);
+}
+
+/**
+ * Web Push for this browser, shown where both the browser and the server can do it (otherwise a
+ * line says why), as it really is: subscribed here, for the person signed in, or not.
+ */
+function pushSetting(permissionChanged) {
+  const el = h("div", { class: "stack tight push-setting" });
+  const input = h("input", { type: "checkbox", id: "push-enabled", "aria-describedby": "push-hint", data: { key: "push-enabled" } });
+  let busy = false;
+  const show = (state) => {
+    if (state === "unsupported") return setChildren(el, h("p", { class: "hint" }, "This browser cannot show notifications while Parley is closed."));
+    if (state === "unavailable") return setChildren(el, h("p", { class: "hint" }, "This Parley server does not send push notifications."));
+    input.checked = state === "on";
+    if (!input.isConnected) setChildren(el,
+      h("div", { class: "check" }, input, h("label", { for: input.id }, "Push notifications when Parley is closed")),
+      h("p", { class: "hint", id: "push-hint" }, "Mentions, replies and direct messages reach this browser even with no tab of Parley open, as your levels, mutes and quiet hours allow."));
+  };
+  input.addEventListener("change", async () => {
+    if (busy) { input.checked = !input.checked; return; }
+    busy = true;
+    const on = input.checked;
+    try {
+      await (on ? push.enablePush() : push.disablePush());
+      announce(on ? "Push notifications on for this browser." : "Push notifications off for this browser.");
+    } catch (error) {
+      toast(`Could not turn push notifications ${on ? "on" : "off"}: ${error.message}`, "error");
+    }
+    permissionChanged(); // enabling asked for the permission that the line above shows
+    show(await push.pushState().catch(() => "off"));
+    busy = false;
+  });
+  push.pushState().then(show, (error) => setChildren(el, h("p", { class: "hint" }, `Could not check push notifications: ${error.message}`)));
+  return el;
 }
 
 function control(group, f, value, rerender) {

@@ -123,6 +123,13 @@ class Api:
 
     def call(self, method, path, body=None, token=None, image=None):
         """One REST call; `image` (a path) goes as the raw body of an upload."""
+        status, answer = self.call_status(method, path, body, token, image)
+        if status >= 400:
+            raise AssertionError(f"{method} {path} → {status}: {answer!r}"[:600])
+        return answer
+
+    def call_status(self, method, path, body=None, token=None, image=None):
+        """One REST call: (status, JSON answer or None), errors included."""
         data = Path(image).read_bytes() if image else None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(f"{self.server.url}/api/v1{path}", method=method, data=data)
         if image:
@@ -133,10 +140,13 @@ class Api:
             request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
-                text = answer.read()
-                return json.loads(text) if text else None
+                status, text = answer.status, answer.read()
         except urllib.error.HTTPError as error:
-            raise AssertionError(f"{method} {path} → {error.code}: {error.read()[:500]!r}") from None
+            status, text = error.code, error.read()
+        try:
+            return status, json.loads(text) if text else None
+        except ValueError:
+            return status, text[:500]
 
     def user(self, prefix, display=None):
         """Registers a user; returns {username, email, password, displayName, id, token}."""
@@ -405,7 +415,8 @@ def static_site():
 
 @pytest.fixture(scope="session")
 def server(binary, static_site):
-    server = Server(binary, extra_args=["--cors-origins", static_site.url])
+    # Loopback push endpoints allowed: the push service of test_push.py is one (see PushService).
+    server = Server(binary, extra_args=["--cors-origins", static_site.url, "--allow-loopback-push"])
     static_site.serve(server.url)
     yield server
     server.cleanup()

@@ -378,3 +378,50 @@ def rgb_hex(value):
     if value.startswith("#"):
         return [int(value[i:i + 2], 16) for i in (1, 3, 5)]
     return rgb(value)
+
+
+def test_a_conversations_own_settings_follow_the_user_to_other_devices(alice, bob, api):
+    me = api.user("dev", "Dee Devices")
+    peer = api.user("pal", "Pal Peer")
+    direct = api.direct(peer, me)
+    cid = direct["id"]
+    api.send(peer, direct["id"], "Hello on every device")
+    # Two devices of the same person, each showing the conversation and its details.
+    for page in (alice, bob):
+        page.sign_in(me["username"])
+        page.open_conversation("Pal Peer")
+        page.wait_message("Hello on every device")
+        page.click("Details")
+        page.find("dialog[open] .mute-choices")
+    alice.js("window.sameDocument = true")  # gone if the page reloaded
+
+    # Muted on one: the other shows it in the open details and, once they close, in the header.
+    bob.click("Mute for 1 hour", within=bob.find("dialog[open]"))
+    bob.text_appears("dialog[open] .mute-status", "Muted until")
+    alice.text_appears("dialog[open] .mute-status", "Muted until", timeout=5)
+    # The level.
+    choose(bob, f"#conv-level-{cid}", "mentions")
+    alice.wait(lambda: Select(alice.find(f"#conv-level-{cid}")).first_selected_option.get_attribute("value") == "mentions", 5,
+               "the level did not follow")
+    # A look of one's own: on every device of that person, the other person's unchanged.
+    choose(bob, f"#my-theme-{cid}-name", "forest")
+    bob.click("Use for me", within=bob.find("dialog[open]"))
+    bob.wait(lambda: conversation_theme(bob) == "forest")
+    alice.wait(lambda: conversation_theme(alice) == "forest", 5, "the own look did not follow")
+    alice.wait(lambda: Select(alice.find(f"#my-theme-{cid}-name")).first_selected_option.get_attribute("value") == "forest")
+    alice.click("Close", within=alice.find("dialog[open]"))
+    alice.text_appears(".muted-tag", "Muted")
+
+    # Changed by a third device (the REST API as that person): both follow.
+    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    api.call("PATCH", f"/conversations/{cid}/preferences", {"mutedUntil": now, "notifications": "none", "resetTheme": True}, me["token"])
+    alice.text_appears(".muted-tag", "Notifications off", timeout=5)
+    alice.wait(lambda: conversation_theme(alice) == "default", 5)
+    bob.wait(lambda: conversation_theme(bob) == "default", 5)
+    bob.wait(lambda: Select(bob.find(f"#conv-level-{cid}")).first_selected_option.get_attribute("value") == "none", 5)
+    bob.find("dialog[open] .mute-choices")  # no longer muted
+    api.call("PATCH", f"/conversations/{cid}/preferences", {"notifications": "default"}, me["token"])
+    alice.wait(lambda: not alice.find_hidden(".muted-tag").is_displayed(), 5)
+    assert alice.js("return window.sameDocument") is True
+    assert api.call("GET", f"/conversations/{cid}/preferences", token=peer["token"]).get("theme") is None
+    assert not alice.console_errors() and not bob.console_errors()
