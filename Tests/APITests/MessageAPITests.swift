@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import ParleyClient
 import HTTPTypes
 import TestSupport
@@ -87,9 +88,12 @@ struct MessageAPITests {
             for n in 0..<12 {
                 seqs.append(try await alice.sendMessage(path: .init(conversationId: group), body: .json(.init(clientMessageId: "\(n)", body: "m\(n)"))).created.body.json.seq)
             }
-            for query in ["limit=0", "limit=-5", "limit=201", "limit=abc", "before=-1", "after=x"] {
+            for query in ["limit=0", "limit=-5", "limit=201", "limit=abc", "before=-1", "after=x", "before=2&limit=1.5"] {
                 let response = try await app.raw(.get, "/api/v1/conversations/\(group)/messages?\(query)", headers: [.authorization: "Bearer \(f.aliceToken)"])
                 #expect(response.status == .badRequest, "\(query)")
+                // The problem names the parameter at fault, whether out of range or not a number.
+                let named = query.split(separator: "&").last!.split(separator: "=")[0]
+                #expect(String(buffer: response.body).contains(#""field":"\#(named)""#), "\(query): \(String(buffer: response.body))")
             }
             var collected: [Int64] = []
             var before: Int64?

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyClient
 import HTTPTypes
 import HummingbirdTesting
 import TestSupport
@@ -16,6 +17,21 @@ struct OperationsTests {
             #expect(String(buffer: health.body) == #"{"status":"ok"}"#)
             let ready = try await app.raw(.get, "/readyz")
             #expect(ready.status == .ok)
+        }
+    }
+
+    @Test("HEAD answers wherever GET does: the same status and headers, no body")
+    func head() async throws {
+        try await withApp(.sqlite) { app in
+            let token = try await app.register("alice").accessToken
+            let authorized: HTTPFields = [.authorization: "Bearer \(token)"]
+            for path in ["/healthz", "/readyz", "/openapi.yaml", "/asyncapi.yaml", "/.well-known/jwks.json", "/api/v1/me", "/api/v1/conversations"] {
+                let get = try await app.raw(.get, path, headers: authorized)
+                let head = try await app.raw(.head, path, headers: authorized)
+                #expect(get.status == .ok && head.status == .ok, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType] && head.body.readableBytes == 0, "\(path)")
+            }
+            #expect(try await app.raw(.head, "/api/v1/me").status == .unauthorized)
         }
     }
 

@@ -9,6 +9,7 @@ struct SpecTests {
     struct Report: Decodable {
         var `public`: [String]
         var events: [String]
+        var typedQuery: [String: String]
         var problems: [String]
     }
 
@@ -23,5 +24,7 @@ struct SpecTests {
         #expect(Set(report.public) == AuthenticationMiddleware.publicOperations)
         // Every event type the server logs has its schema, and the spec declares no other.
         #expect(Set(report.events) == Set(EventType.all.map(\.rawValue)))
+        // A malformed query parameter is named in the problem by the list of typed ones.
+        #expect(report.typedQuery == ProblemMiddleware.typedQueryParameters)
     }
 }

@@ -6,7 +6,7 @@ examples for each JSON body it takes or returns — each valid against its schem
 every secured operation documents 401.
 
 Prints {"public": [operationIds with `security: []`], "events": [the Event schema's types],
-"problems": [...]} as JSON.
+"typedQuery": {query parameter: its type, for those not strings}, "problems": [...]} as JSON.
 """
 import json
 import sys
@@ -78,7 +78,7 @@ def main(path):
         warnings.simplefilter("error")  # a warning of the validator fails the check too
         validate(spec)
     registry = Registry().with_resource("urn:openapi", Resource(contents=spec, specification=DRAFT202012))
-    problems, public, ids = [], [], set()
+    problems, public, ids, typed_query = [], [], set(), {}
     for route, item in spec.get("paths", {}).items():
         for method, operation in item.items():
             if method not in METHODS:
@@ -90,6 +90,11 @@ def main(path):
             elif operation_id in ids:
                 problems.append(f"{where}: operationId {operation_id} is used twice")
             ids.add(operation_id)
+            for parameter in operation.get("parameters", []) + item.get("parameters", []):
+                parameter = resolve(spec, parameter)
+                kind = resolve(spec, parameter.get("schema", {})).get("type")
+                if parameter["in"] == "query" and kind != "string":
+                    typed_query[parameter["name"]] = kind
             for field in ("summary", "description", "tags", "security"):
                 if field not in operation or (field != "security" and not operation[field]):
                     problems.append(f"{where}: no {field}")
@@ -123,7 +128,7 @@ def main(path):
         variant = resolve(spec, {"$ref": target})
         if f"`{name}`" not in variant.get("properties", {}).get("type", {}).get("description", ""):
             problems.append(f"Event mapping {name} points at a schema for another type")
-    print(json.dumps({"public": sorted(public), "events": events, "problems": problems}))
+    print(json.dumps({"public": sorted(public), "events": events, "typedQuery": typed_query, "problems": problems}))
 
 
 if __name__ == "__main__":

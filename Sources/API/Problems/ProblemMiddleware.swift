@@ -40,6 +40,10 @@ struct ProblemMiddleware: ServerMiddleware {
         if let answer = HTTPProblem.answering(serverError.underlyingError) { return answer }
         switch serverError.underlyingError {
         case let decodingError as DecodingError:
+            // A query parameter's decoding error names no field: find the parameter by its value.
+            if decodingError.codingPath.isEmpty, let (name, type) = Self.malformedQueryParameter(in: serverError.request) {
+                return HTTPProblem(.invalidField(name, .invalidType, "Expected \(type == "integer" ? "an integer" : "true or false")."))
+            }
             return HTTPProblem(Problem(decodingError: decodingError))
         default:
             let status = serverError.httpStatus.code
@@ -53,6 +57,21 @@ struct ProblemMiddleware: ServerMiddleware {
         }
     }
 
+    /// The spec's query parameters that are not strings, with their JSON Schema type (SpecTests
+    /// keeps this equal to openapi.yaml).
+    static let typedQueryParameters = ["limit": "integer", "before": "integer", "after": "integer", "exp": "integer", "unread": "boolean"]
+
+    /// The first typed query parameter of `request` whose value its type cannot read.
+    static func malformedQueryParameter(in request: HTTPRequest) -> (name: String, type: String)? {
+        guard let path = request.path, let query = path.firstIndex(of: "?") else { return nil }
+        for item in URLComponents(string: String(path[query...]))?.queryItems ?? [] {
+            guard let type = typedQueryParameters[item.name] else { continue }
+            let value = item.value ?? ""
+            if type == "integer" ? Int64(value) == nil : !["true", "false"].contains(value) { return (item.name, type) }
+        }
+        return nil
+    }
+
     private func log(_ error: any Error, cause: String, operationID: String) {
         logger.error(
             "Operation failed",
@@ -64,5 +83,16 @@ struct ProblemMiddleware: ServerMiddleware {
                 "request.id": "\(RequestInfo.current?.requestID ?? "-")",
             ]
         )
+    }
+}
+
+extension DecodingError {
+    /// Where in the value the error is; empty at its root (as for a query parameter).
+    fileprivate var codingPath: [any CodingKey] {
+        switch self {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            context.codingPath
+        @unknown default: []
+        }
     }
 }

@@ -57,18 +57,22 @@ package final class PushSender: Service, Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // The key is loaded once the schema is migrated: until then there is no queue to read.
             guard publicKey != nil else {
-                try? await Task.sleep(for: .milliseconds(100))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(100)) }
                 continue
             }
+            // Graceful shutdown cancels a wait (for a database connection, or a pause); pushes already
+            // claimed are delivered first, within the client's timeouts.
             let jobs: [PushJob]
             do {
-                jobs = try await store.claimPushJobs(limit: 16, now: now(), leaseEnd: now().addingTimeInterval(Self.lease))
+                jobs = try await cancelWhenGracefulShutdown { [self] in
+                    try await store.claimPushJobs(limit: 16, now: now(), leaseEnd: now().addingTimeInterval(Self.lease))
+                }
             } catch {
-                logger.warning("Push queue unreadable", metadata: ["error": "\(error)"])
+                if !Task.isShuttingDownGracefully { logger.warning("Push queue unreadable", metadata: ["error": "\(error)"]) }
                 jobs = []
             }
             if jobs.isEmpty {
-                try? await Task.sleep(for: .milliseconds(200))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(200)) }
                 continue
             }
             await withTaskGroup(of: Void.self) { group in
