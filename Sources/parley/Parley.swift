@@ -13,11 +13,16 @@ struct Parley: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley, a chat backend: a REST API under /api/v1, realtime events, a reference web page.",
+        // One line per paragraph: the help wraps it to the terminal's width.
         discussion: """
-            Each option can also come from the environment variable named in its help; an option on the
-            command line wins over the environment, which wins over the default. With no database URL,
-            Parley keeps everything in an SQLite file under the data folder and needs no setup.
-            The server is ready when GET /readyz answers 200.
+            Start with `parley serve`: one process, everything in an SQLite file under ./parley-data, \
+            no setup. `api` and `realtime` run the two halves as separate nodes sharing a PostgreSQL \
+            database; `migrate` and `keys` are one-off commands. `parley help <subcommand>` lists its \
+            options.
+
+            Each option can also come from the environment variable named in its help; the command \
+            line wins over the environment, which wins over the default. The server is ready when \
+            GET /readyz answers 200.
             """,
         version: "1.0.0",
         subcommands: [Serve.self, APIOnly.self, RealtimeOnly.self, Migrate.self, Keys.self]
@@ -29,14 +34,17 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the REST API, the realtime service and the web page in one process.",
+        usage: "parley serve [<options>]",
         discussion: "Applies pending schema migrations before it accepts connections. SIGTERM or SIGINT stops it gracefully."
     )
 
-    @OptionGroup var server: ServerOptions
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup(title: "Serving") var server: ServerOptions
+    @OptionGroup(title: "The REST API") var api: APIOptions
+    @OptionGroup(title: "Realtime") var realtime: RealtimeOptions
+    @OptionGroup(title: "The database") var database: DatabaseOptions
 
     func run() async throws {
-        try await runServer(role: .all, server: server, database: database)
+        try await runServer(role: .all, server: server, api: api, realtime: realtime) { database.apply(to: &$0) }
     }
 }
 
@@ -45,20 +53,20 @@ struct APIOnly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api",
         abstract: "Run only the REST API, as one of several nodes sharing a PostgreSQL database.",
+        usage: "parley api [<options>]",
         discussion: "Needs --database-url (or DATABASE_URL): nodes share state only through PostgreSQL."
     )
 
-    @OptionGroup var server: ServerOptions
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup(title: "Serving") var server: ServerOptions
+    @OptionGroup(title: "The REST API") var api: APIOptions
+    @OptionGroup(title: "The database") var database: PostgresOptions
 
     func validate() throws {
-        guard database.resolvedURL != nil else {
-            throw ValidationError("'parley api' needs PostgreSQL: set --database-url or DATABASE_URL.")
-        }
+        try database.require(for: "api")
     }
 
     func run() async throws {
-        try await runServer(role: .api, server: server, database: database)
+        try await runServer(role: .api, server: server, api: api) { database.apply(to: &$0) }
     }
 }
 
@@ -67,20 +75,20 @@ struct RealtimeOnly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "realtime",
         abstract: "Run only the realtime WebSocket service, as one of several nodes sharing a PostgreSQL database.",
+        usage: "parley realtime [<options>]",
         discussion: "Needs --database-url (or DATABASE_URL): events written by any node reach every node through it."
     )
 
-    @OptionGroup var server: ServerOptions
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup(title: "Serving") var server: ServerOptions
+    @OptionGroup(title: "Realtime") var realtime: RealtimeOptions
+    @OptionGroup(title: "The database") var database: PostgresOptions
 
     func validate() throws {
-        guard database.resolvedURL != nil else {
-            throw ValidationError("'parley realtime' needs PostgreSQL: set --database-url or DATABASE_URL.")
-        }
+        try database.require(for: "realtime")
     }
 
     func run() async throws {
-        try await runServer(role: .realtime, server: server, database: database)
+        try await runServer(role: .realtime, server: server, realtime: realtime) { database.apply(to: &$0) }
     }
 }
 
@@ -142,7 +150,8 @@ struct Keys: AsyncParsableCommand {
 
 // MARK: - Options
 
-/// The options of a serving process.
+/// The options of every serving process: where it listens, whom it trusts, how long sessions and
+/// the event log last, and how much it logs.
 struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Address to listen on. [env: PARLEY_HOST] (default: 127.0.0.1)", valueName: "address"))
     var host: String?
@@ -150,6 +159,79 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Port to listen on. [env: PARLEY_PORT] (default: 8080)", valueName: "port"))
     var port: Int?
 
+    @Option(help: ArgumentHelp("Days a session lasts from sign-in, however much it is used; then its owner signs in again. [env: PARLEY_SESSION_LIFETIME_DAYS] (default: 90)", valueName: "days"))
+    var sessionLifetimeDays: Int?
+
+    @Option(help: ArgumentHelp("Days the event log keeps events for resuming clients. [env: PARLEY_EVENT_RETENTION_DAYS] (default: 30)", valueName: "days"))
+    var eventRetentionDays: Int?
+
+    @Option(
+        name: .customLong("cors-origins"),
+        help: ArgumentHelp(
+            "Origins of web pages elsewhere that may use the API and open realtime connections, comma-separated (https://chat.example.org). [env: PARLEY_CORS_ORIGINS]",
+            valueName: "origins"
+        )
+    )
+    var corsOrigins: String?
+
+    @Option(
+        name: .customLong("trusted-proxies"),
+        help: ArgumentHelp(
+            "Reverse proxies whose X-Forwarded-For and Forwarded headers name the client, as comma-separated CIDRs (10.0.0.0/8,::1). Unset: the peer's own address counts. [env: PARLEY_TRUSTED_PROXIES]",
+            valueName: "cidrs"
+        )
+    )
+    var trustedProxies: String?
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. [env: PARLEY_LOG_LEVEL] (default: info)", valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws {
+        var configuration = AppConfiguration()
+        try apply(to: &configuration)
+        if let days = try resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS"), days < 1 {
+            throw ValidationError("Keep events for at least a day.")
+        }
+        try requirePositive([(sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS")])
+        if let port = try resolvedInt(port, "PARLEY_PORT"), !(0...65535).contains(port) {
+            throw ValidationError("The port must be between 0 and 65535.")
+        }
+        if let level = resolved(logLevel, "PARLEY_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
+            throw ValidationError("Unknown log level '\(level)'.")
+        }
+    }
+
+    func apply(to configuration: inout AppConfiguration) throws {
+        if let host = resolved(host, "PARLEY_HOST") { configuration.host = host }
+        if let port = try resolvedInt(port, "PARLEY_PORT") { configuration.port = port }
+        if let days = try resolvedInt(sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS") {
+            configuration.sessions.absoluteLifetime = TimeInterval(days) * 24 * 3600
+        }
+        if let days = try resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS") {
+            configuration.realtime.eventRetention = TimeInterval(days) * 24 * 3600
+        }
+        if let origins = resolved(corsOrigins, "PARLEY_CORS_ORIGINS") {
+            configuration.corsOrigins = try origins.split(separator: ",").map { text in
+                let origin = text.trimmingCharacters(in: .whitespaces)
+                guard let url = URL(string: origin), ["http", "https"].contains(url.scheme), url.host != nil, url.path.isEmpty else {
+                    throw ValidationError("'\(origin)' in --cors-origins is not an origin (scheme://host[:port]).")
+                }
+                return origin
+            }
+        }
+        if let proxies = resolved(trustedProxies, "PARLEY_TRUSTED_PROXIES") {
+            configuration.trustedProxies = try proxies.split(separator: ",").map { text in
+                guard let network = CIDR(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("'\(text)' in --trusted-proxies is not an address or a CIDR network.")
+                }
+                return network
+            }
+        }
+    }
+}
+
+/// The options of a process that serves the REST API: mail, passwords, limits, images, the page.
+struct APIOptions: ParsableArguments {
     @Option(
         name: .customLong("smtp-url"),
         help: ArgumentHelp(
@@ -180,20 +262,11 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Members of one group at most, owner included. [env: PARLEY_MAX_GROUP_MEMBERS] (default: 1000)", valueName: "count"))
     var maxGroupMembers: Int?
 
-    @Option(help: ArgumentHelp("Days a session lasts from sign-in, however much it is used; then its owner signs in again. [env: PARLEY_SESSION_LIFETIME_DAYS] (default: 90)", valueName: "days"))
-    var sessionLifetimeDays: Int?
-
     @Option(help: ArgumentHelp("Accounts one client address may register per hour. [env: PARLEY_REGISTRATIONS_PER_HOUR] (default: 20)", valueName: "count"))
     var registrationsPerHour: Int?
 
     @Option(help: ArgumentHelp("Conversations one user may belong to at most. [env: PARLEY_MAX_CONVERSATIONS_PER_USER] (default: 10000)", valueName: "count"))
     var maxConversationsPerUser: Int?
-
-    @Option(help: ArgumentHelp("Realtime connections one user may have open on a node; more are closed with 4010. [env: PARLEY_MAX_CONNECTIONS_PER_USER] (default: 32)", valueName: "count"))
-    var maxConnectionsPerUser: Int?
-
-    @Option(help: ArgumentHelp("Realtime connections one client address (an IPv6 client's /64) may have open on a node; more are closed with 4010. [env: PARLEY_MAX_CONNECTIONS_PER_ADDRESS] (default: 1024)", valueName: "count"))
-    var maxConnectionsPerAddress: Int?
 
     @Option(help: ArgumentHelp("Bytes of one uploaded image at most. [env: PARLEY_MAX_UPLOAD_BYTES] (default: 10485760, 10 MiB)", valueName: "bytes"))
     var maxUploadBytes: Int?
@@ -204,23 +277,11 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Images one user may upload per hour. [env: PARLEY_UPLOADS_PER_HOUR] (default: 100)", valueName: "count"))
     var uploadsPerHour: Int?
 
-    @Option(help: ArgumentHelp("Days the event log keeps events for resuming clients. [env: PARLEY_EVENT_RETENTION_DAYS] (default: 30)", valueName: "days"))
-    var eventRetentionDays: Int?
-
     @Option(
         name: .customLong("public-dir"),
         help: ArgumentHelp("Folder of the web page served at /. [env: PARLEY_PUBLIC_DIR] (default: ./Public)", valueName: "path")
     )
     var publicDir: String?
-
-    @Option(
-        name: .customLong("cors-origins"),
-        help: ArgumentHelp(
-            "Origins of web pages elsewhere that may use the API and open realtime connections, comma-separated (https://chat.example.org). [env: PARLEY_CORS_ORIGINS]",
-            valueName: "origins"
-        )
-    )
-    var corsOrigins: String?
 
     @Flag(
         name: .customLong("allow-loopback-push"),
@@ -228,49 +289,22 @@ struct ServerOptions: ParsableArguments {
     )
     var allowLoopbackPush = false
 
-    @Option(
-        name: .customLong("trusted-proxies"),
-        help: ArgumentHelp(
-            "Reverse proxies whose X-Forwarded-For and Forwarded headers name the client, as comma-separated CIDRs (10.0.0.0/8,::1). Unset: the peer's own address counts. [env: PARLEY_TRUSTED_PROXIES]",
-            valueName: "cidrs"
-        )
-    )
-    var trustedProxies: String?
-
-    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. [env: PARLEY_LOG_LEVEL] (default: info)", valueName: "level"))
-    var logLevel: String?
-
     func validate() throws {
         var configuration = AppConfiguration()
         try apply(to: &configuration)
-        if let days = try resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS"), days < 1 {
-            throw ValidationError("Keep events for at least a day.")
-        }
         if let members = try resolvedInt(maxGroupMembers, "PARLEY_MAX_GROUP_MEMBERS"), members < 2 {
             throw ValidationError("A group must be able to hold at least 2 members.")
         }
-        for (value, name) in [
-            (maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER"), (maxConnectionsPerUser, "PARLEY_MAX_CONNECTIONS_PER_USER"),
-            (maxConnectionsPerAddress, "PARLEY_MAX_CONNECTIONS_PER_ADDRESS"), (registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR"),
-            (sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS"), (maxUploadBytes, "PARLEY_MAX_UPLOAD_BYTES"),
-            (maxImagePixels, "PARLEY_MAX_IMAGE_PIXELS"), (uploadsPerHour, "PARLEY_UPLOADS_PER_HOUR"),
-        ] {
-            if let count = try resolvedInt(value, name), count < 1 { throw ValidationError("\(name.dropFirst(7).lowercased().replacingOccurrences(of: "_", with: "-")) must be at least 1.") }
-        }
-        if let port = try resolvedInt(port, "PARLEY_PORT"), !(0...65535).contains(port) {
-            throw ValidationError("The port must be between 0 and 65535.")
-        }
+        try requirePositive([
+            (maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER"), (registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR"),
+            (maxUploadBytes, "PARLEY_MAX_UPLOAD_BYTES"), (maxImagePixels, "PARLEY_MAX_IMAGE_PIXELS"), (uploadsPerHour, "PARLEY_UPLOADS_PER_HOUR"),
+        ])
         if let cost = try resolvedInt(passwordCost, "PARLEY_PASSWORD_COST"), !(4...31).contains(cost) {
             throw ValidationError("The password cost must be between 4 and 31.")
-        }
-        if let level = resolved(logLevel, "PARLEY_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
-            throw ValidationError("Unknown log level '\(level)'.")
         }
     }
 
     func apply(to configuration: inout AppConfiguration) throws {
-        if let host = resolved(host, "PARLEY_HOST") { configuration.host = host }
-        if let port = try resolvedInt(port, "PARLEY_PORT") { configuration.port = port }
         configuration.smtpURL = resolved(smtpURL, "PARLEY_SMTP_URL")
         configuration.smtpCAFile = resolved(smtpCAFile, "PARLEY_SMTP_CA_FILE")
         if let mailFrom = resolved(mailFrom, "PARLEY_MAIL_FROM") { configuration.mailFrom = mailFrom }
@@ -283,37 +317,39 @@ struct ServerOptions: ParsableArguments {
             configuration.limits.uploadsPerUser = RateLimiter.Rule(limit: count, window: 3600)
         }
         if let count = try resolvedInt(maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER") { configuration.maxConversationsPerUser = count }
-        if let days = try resolvedInt(sessionLifetimeDays, "PARLEY_SESSION_LIFETIME_DAYS") {
-            configuration.sessions.absoluteLifetime = TimeInterval(days) * 24 * 3600
-        }
         if let count = try resolvedInt(registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR") {
             configuration.limits.registrationsPerAddress = .init(limit: count, window: 3600)
         }
+        if let directory = resolved(publicDir, "PARLEY_PUBLIC_DIR") { configuration.publicDirectory = directory }
+        configuration.allowLoopbackPush = try allowLoopbackPush || resolvedFlag("PARLEY_ALLOW_LOOPBACK_PUSH")
+    }
+}
+
+/// The options of a process that serves realtime connections.
+struct RealtimeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Realtime connections one user may have open on a node; more are closed with 4010. [env: PARLEY_MAX_CONNECTIONS_PER_USER] (default: 32)", valueName: "count"))
+    var maxConnectionsPerUser: Int?
+
+    @Option(help: ArgumentHelp("Realtime connections one client address (an IPv6 client's /64) may have open on a node; more are closed with 4010. [env: PARLEY_MAX_CONNECTIONS_PER_ADDRESS] (default: 1024)", valueName: "count"))
+    var maxConnectionsPerAddress: Int?
+
+    func validate() throws {
+        try requirePositive([(maxConnectionsPerUser, "PARLEY_MAX_CONNECTIONS_PER_USER"), (maxConnectionsPerAddress, "PARLEY_MAX_CONNECTIONS_PER_ADDRESS")])
+    }
+
+    func apply(to configuration: inout AppConfiguration) throws {
         if let count = try resolvedInt(maxConnectionsPerUser, "PARLEY_MAX_CONNECTIONS_PER_USER") { configuration.realtime.maxConnectionsPerUser = count }
         if let count = try resolvedInt(maxConnectionsPerAddress, "PARLEY_MAX_CONNECTIONS_PER_ADDRESS") {
             configuration.realtime.maxConnectionsPerAddress = count
         }
-        if let days = try resolvedInt(eventRetentionDays, "PARLEY_EVENT_RETENTION_DAYS") {
-            configuration.realtime.eventRetention = TimeInterval(days) * 24 * 3600
-        }
-        if let directory = resolved(publicDir, "PARLEY_PUBLIC_DIR") { configuration.publicDirectory = directory }
-        configuration.allowLoopbackPush = try allowLoopbackPush || resolvedFlag("PARLEY_ALLOW_LOOPBACK_PUSH")
-        if let origins = resolved(corsOrigins, "PARLEY_CORS_ORIGINS") {
-            configuration.corsOrigins = try origins.split(separator: ",").map { text in
-                let origin = text.trimmingCharacters(in: .whitespaces)
-                guard let url = URL(string: origin), ["http", "https"].contains(url.scheme), url.host != nil, url.path.isEmpty else {
-                    throw ValidationError("'\(origin)' in --cors-origins is not an origin (scheme://host[:port]).")
-                }
-                return origin
-            }
-        }
-        if let proxies = resolved(trustedProxies, "PARLEY_TRUSTED_PROXIES") {
-            configuration.trustedProxies = try proxies.split(separator: ",").map { text in
-                guard let network = CIDR(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("'\(text)' in --trusted-proxies is not an address or a CIDR network.")
-                }
-                return network
-            }
+    }
+}
+
+/// Refuses a count below 1, naming its option.
+func requirePositive(_ counts: [(Int?, String)]) throws {
+    for (value, name) in counts {
+        if let count = try resolvedInt(value, name), count < 1 {
+            throw ValidationError("\(name.dropFirst(7).lowercased().replacingOccurrences(of: "_", with: "-")) must be at least 1.")
         }
     }
 }
@@ -328,7 +364,10 @@ struct DatabaseOptions: ParsableArguments {
 
     @Option(
         name: .customLong("database-url"),
-        help: ArgumentHelp("PostgreSQL instead of SQLite: postgres://user:password@host:port/database[?sslmode=require]. [env: DATABASE_URL]", valueName: "url")
+        help: ArgumentHelp(
+            "PostgreSQL instead of SQLite: postgres://user:password@host:port/database[?sslmode=require]; add options=-c%20search_path%3Dparley to keep Parley's tables in a schema of their own. [env: DATABASE_URL] (default: none, SQLite)",
+            valueName: "url"
+        )
     )
     var databaseURL: String?
 
@@ -340,14 +379,45 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
+/// The PostgreSQL database of `api` and `realtime` nodes, which run on nothing else.
+struct PostgresOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "The PostgreSQL every node shares, required: postgres://user:password@host:port/database[?sslmode=require]; add options=-c%20search_path%3Dparley to keep Parley's tables in a schema of their own. [env: DATABASE_URL]",
+            valueName: "url"
+        )
+    )
+    var databaseURL: String?
+
+    func require(for command: String) throws {
+        guard resolved(databaseURL, "DATABASE_URL") != nil else {
+            throw ValidationError("'parley \(command)' needs PostgreSQL: set --database-url or DATABASE_URL.")
+        }
+    }
+
+    func apply(to configuration: inout AppConfiguration) {
+        configuration.databaseURL = resolved(databaseURL, "DATABASE_URL")
+    }
+}
+
 // MARK: - Running
 
-func runServer(role: AppConfiguration.Role, server: ServerOptions, database: DatabaseOptions) async throws {
+/// Runs a server of `role` with the options its command has.
+func runServer(
+    role: AppConfiguration.Role,
+    server: ServerOptions,
+    api: APIOptions? = nil,
+    realtime: RealtimeOptions? = nil,
+    database: (inout AppConfiguration) -> Void
+) async throws {
     let logger = try bootstrapLogging(level: server.logLevel)
     var configuration = AppConfiguration()
     configuration.role = role
     try server.apply(to: &configuration)
-    database.apply(to: &configuration)
+    try api?.apply(to: &configuration)
+    try realtime?.apply(to: &configuration)
+    database(&configuration)
     logger.info(
         "Starting Parley",
         metadata: [

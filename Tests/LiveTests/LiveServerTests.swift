@@ -9,17 +9,33 @@ struct LiveServerTests {
     static let flags = ["--host", "--port", "--data-dir", "--database-url", "--smtp-url", "--public-url", "--password-cost"]
     static let environment = ["PARLEY_HOST", "PARLEY_PORT", "PARLEY_DATA_DIR", "DATABASE_URL", "PARLEY_SMTP_URL", "PARLEY_PUBLIC_URL", "PARLEY_PASSWORD_COST"]
 
-    @Test("--help explains every subcommand, and each subcommand every flag with its environment variable")
+    @Test("--help explains every subcommand, and each subcommand the flags that apply to it, with their environment variables")
     func help() async throws {
-        let top = try await run([ParleyProcess.executable, "--help"])
+        let top = try await run([ParleyProcess.executable, "--help"], environment: ["COLUMNS": "80"])
         #expect(top.status == 0)
-        for subcommand in ["serve", "api", "migrate"] { #expect(top.output.contains(subcommand)) }
-        for subcommand in ["serve", "api"] {
+        for subcommand in ["serve", "api", "realtime", "migrate", "keys"] { #expect(top.output.contains(subcommand)) }
+        #expect(top.output.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(top.output)")
+        // Each paragraph wraps as one: a line followed by more of its paragraph nearly fills the width.
+        let overview = top.output.components(separatedBy: "USAGE:")[0].split(separator: "\n", omittingEmptySubsequences: false)
+        for (line, next) in zip(overview, overview.dropFirst()) where !line.isEmpty && !next.isEmpty {
+            #expect(line.count >= 60, "a paragraph broken early: \(line)")
+        }
+        let apiOnly = ["--smtp-url", "--public-url", "--password-cost", "--max-group-members", "--public-dir"]
+        let realtimeOnly = ["--max-connections-per-user", "--max-connections-per-address"]
+        let expected: [String: (has: [String], lacks: [String])] = [
+            "serve": (Self.flags + apiOnly + realtimeOnly, []),
+            "api": (["--host", "--port", "--database-url"] + apiOnly, ["--data-dir"] + realtimeOnly),
+            "realtime": (["--host", "--port", "--database-url"] + realtimeOnly, ["--data-dir"] + apiOnly),
+        ]
+        for (subcommand, flags) in expected {
             let help = try await run([ParleyProcess.executable, subcommand, "--help"])
             #expect(help.status == 0)
-            for flag in Self.flags { #expect(help.output.contains(flag), "\(subcommand) --help lacks \(flag)") }
-            for variable in Self.environment { #expect(help.output.contains(variable), "\(subcommand) --help lacks \(variable)") }
+            for flag in flags.has { #expect(help.output.contains(flag), "\(subcommand) --help lacks \(flag)") }
+            for flag in flags.lacks { #expect(!help.output.contains(flag), "\(subcommand) --help lists \(flag)") }
+            #expect(help.output.contains("search_path"), "\(subcommand) --help does not say how to use a schema")
         }
+        let serve = try await run([ParleyProcess.executable, "serve", "--help"])
+        for variable in Self.environment { #expect(serve.output.contains(variable), "serve --help lacks \(variable)") }
         let migrate = try await run([ParleyProcess.executable, "migrate", "--help"])
         for flag in ["--data-dir", "--database-url"] { #expect(migrate.output.contains(flag)) }
     }
