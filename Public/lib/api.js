@@ -96,10 +96,16 @@ export const revokeSession = (sessionId) => call("DELETE", `/auth/sessions/${id(
 export const changePassword = (currentPassword, newPassword) => call("POST", "/auth/password", { body: { currentPassword, newPassword } });
 export const requestPasswordReset = (email) => send("POST", "/auth/password-reset", { body: { email } });
 export const confirmPasswordReset = (token, newPassword) => send("POST", "/auth/password-reset/confirm", { body: { token, newPassword } });
+export const verifyEmail = (token) => send("POST", "/auth/verify-email", { body: { token } });
+export const resendVerificationEmail = () => call("POST", "/auth/verify-email/resend");
 
 // Me and my preferences.
 export const getMe = () => call("GET", "/me");
 export const updateMe = (body) => call("PATCH", "/me", { body });
+export const changeEmail = (newEmail, password) => call("POST", "/me/email", { body: { newEmail, password } });
+export const deleteMe = (password, deleteMessages) => call("DELETE", "/me", { body: { password, deleteMessages } });
+export const requestExport = () => call("POST", "/me/export");
+export const getExport = () => call("GET", "/me/export");
 export const getPreferences = () => call("GET", "/me/preferences");
 export const updatePreferences = (body) => call("PATCH", "/me/preferences", { body });
 

@@ -429,6 +429,7 @@ function onEvent(event) {
   } else if (!conversation && event.type !== "conversation.deleted") {
     scheduleRefresh(id);
   }
+  if (event.type === "profile.updated") { rememberUser(data.user); emit("users"); }
   // Members.
   const members = state.members.get(id);
   if (members) updateMembers(id, members, event);
@@ -491,6 +492,13 @@ function updateListState(conversation, { type, data }) {
     case "member.updated":
       if (data.userId === state.me.id) conversation.myRole = data.role;
       break;
+    case "profile.updated":
+      // A direct conversation is named and pictured after the peer.
+      if (conversation.kind === "direct" && data.user.id !== state.me.id) {
+        conversation.title = data.user.displayName;
+        if (data.user.avatarUrl) conversation.iconUrl = data.user.avatarUrl; else delete conversation.iconUrl;
+      }
+      break;
     case "receipt.updated":
       if (data.userId === state.me.id) {
         if (data.lastReadSeq >= (conversation.lastMessage?.seq ?? 0)) { conversation.unreadCount = 0; conversation.mentionCount = 0; }
@@ -511,6 +519,11 @@ function updateMembers(id, members, { type, data }) {
     case "member.removed":
       members.delete(data.userId);
       break;
+    case "profile.updated": {
+      const member = members.get(data.user.id);
+      if (member) member.user = { ...member.user, ...data.user };
+      break;
+    }
     case "member.updated": {
       const member = members.get(data.userId);
       if (member) member.role = data.role;

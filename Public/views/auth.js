@@ -11,6 +11,7 @@ const ENDED = {
   password_changed: "Your password was changed on another device. Sign in with the new one.",
   password_reset: "Your password was reset. Sign in with the new one.",
   refresh_token_reuse: "For your safety, this session was ended. Please sign in again.",
+  account_deleted: "Your account was deleted. Thank you for using Parley.",
   expired: "Your session has ended. Please sign in again.",
   elsewhere: "You were signed out in another tab.",
 };
@@ -173,12 +174,20 @@ export function resetScreen() {
   return card;
 }
 
-/** /verify-email: the server mails no such links yet; say so instead of showing a blank page. */
+/** /verify-email: confirms the address with the mailed link's token, at once. */
 export function verifyScreen() {
-  return h("div", { class: "auth-card" },
-    h("h1", {}, "Email verification"),
-    h("p", {}, "This server does not verify email addresses, so there is nothing to do here."),
-    h("p", {}, h("a", { href: "/" }, "Open Parley")));
+  const token = new URLSearchParams(location.search).get("token");
+  history.replaceState(null, "", "/verify-email");  // the token leaves the address bar and the history
+  const status = h("p", { role: "status" }, token ? "Confirming your address…" : "This link is incomplete. Open the link from the mail again.");
+  const card = h("div", { class: "auth-card" }, h("h1", {}, "Email verification"), status, h("p", {}, h("a", { href: "/" }, "Open Parley")));
+  if (token) {
+    api.verifyEmail(token).then(
+      (user) => { status.textContent = `Thank you: ${user.email} is confirmed.`; },
+      (problem) => { status.textContent = problem.code === "invalid_token"
+        ? "This link is used, expired or for an address you no longer have. Settings can mail a new one."
+        : "The address could not be confirmed right now. Try the link again."; });
+  }
+  return card;
 }
 
 /** A name for the session list ("Chrome on Linux"), from the user agent. */

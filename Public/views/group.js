@@ -277,7 +277,7 @@ function openPersonDialog(conversation) {
         h("button", { type: "button", class: blocked ? "button" : "button danger", data: { key: "block" }, on: { click: () => toggleBlock(peer, blocked, render) } },
           blocked ? "Unblock" : "Block"))));
   };
-  unsubscribe.push(on("contacts", render), on("presence", render));
+  unsubscribe.push(on("contacts", render), on("presence", render), on("users", render));
   render();
 }
 

@@ -8,9 +8,10 @@ import { state, on, emit } from "../lib/store.js";
 import { preferenceGroups, values, setValue } from "../lib/preferences.js";
 import { permission, askPermission } from "../lib/alerts.js";
 import * as push from "../lib/push.js";
+import * as session from "../lib/session.js";
 import { h, field, showFormErrors, toast, announce, preserveFocus, setChildren, fullTime, pictureSetting } from "../lib/dom.js";
 
-const sections = [profileSection, ...preferenceGroups.map((group) => (subscribe) => preferenceSection(group, subscribe)), sessionsSection, passwordSection];
+const sections = [profileSection, accountSection, ...preferenceGroups.map((group) => (subscribe) => preferenceSection(group, subscribe)), sessionsSection, passwordSection, exportSection, deleteSection];
 
 export class SettingsView {
   constructor() {
@@ -56,10 +57,61 @@ function profileSection(subscribe) {
       toast("Profile saved.");
     } catch (error) { showFormErrors(form, error); }
   });
-  return section("settings-profile", "Profile",
-    h("p", { class: "hint" }, `Signed in as @${state.me.username} (${state.me.email}).`),
-    picture.el,
-    form);
+  return section("settings-profile", "Profile", picture.el, form);
+}
+
+/** The username and the e-mail address: each changes by its own rules (a wait; a mailed link). */
+function accountSection(subscribe) {
+  const usernameForm = h("form", { class: "stack" },
+    field({ label: "Username", name: "username", required: true, minlength: 3, maxlength: 32, value: state.me.username, autocomplete: "username",
+      hint: "3-32 of a-z, 0-9, _ and . — after a change, the next one waits 30 days. Mentions of you keep working." }),
+    h("p", { class: "form-error", role: "alert", tabIndex: -1 }),
+    h("div", {}, h("button", { type: "submit", class: "button" }, "Change username")));
+  usernameForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showFormErrors(usernameForm, null);
+    try {
+      setMe(await api.updateMe({ username: usernameForm.elements.username.value.trim() }));
+      toast(`You are @${state.me.username} now.`);
+    } catch (error) {
+      if (error.code === "rate_limited") showFormErrors(usernameForm, { errors: [{ field: "username", detail: `You changed it recently; you can again in ${Math.ceil((error.retryAfter ?? 0) / 86400)} days.` }] });
+      else showFormErrors(usernameForm, error);
+    }
+  });
+
+  const status = h("p", { class: "hint", id: "email-status" });
+  const resend = h("button", { type: "button", class: "button small", data: { key: "resend-verification" } }, "Mail a new confirmation link");
+  resend.addEventListener("click", async () => {
+    try { await api.resendVerificationEmail(); toast(`A confirmation link is on its way to ${state.me.email}.`); }
+    catch (error) { toast(error.message, "error"); }
+  });
+  const renderStatus = () => {
+    setChildren(status, `${state.me.email} — ${state.me.emailVerified ? "confirmed" : "not confirmed yet"}`);
+    resend.hidden = state.me.emailVerified;
+    if (usernameForm.elements.username !== document.activeElement) usernameForm.elements.username.value = state.me.username;
+  };
+  subscribe?.("me", renderStatus);
+  renderStatus();
+
+  const emailForm = h("form", { class: "stack" },
+    field({ label: "New e-mail address", name: "newEmail", type: "email", required: true, maxlength: 254, autocomplete: "email" }),
+    field({ label: "Password", name: "password", type: "password", required: true, autocomplete: "current-password", hint: "We mail a link to the new address; the change happens when you open it." }),
+    h("p", { class: "form-error", role: "alert", tabIndex: -1 }),
+    h("div", {}, h("button", { type: "submit", class: "button" }, "Change e-mail address")));
+  emailForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showFormErrors(emailForm, null);
+    const newEmail = emailForm.elements.newEmail.value.trim();
+    try {
+      await api.changeEmail(newEmail, emailForm.elements.password.value);
+      emailForm.reset();
+      toast(`Open the link we mailed to ${newEmail} to finish the change.`);
+    } catch (error) {
+      if (error.code === "invalid_credentials") showFormErrors(emailForm, { errors: [{ field: "password", detail: "That is not your password." }] });
+      else showFormErrors(emailForm, error);
+    }
+  });
+  return section("settings-account", "Account", h("div", { class: "stack tight" }, status, h("div", {}, resend)), usernameForm, emailForm);
 }
 
 /** One group of preferences, rendered from its description; re-rendered when its values change. */
@@ -243,3 +295,54 @@ function passwordSection() {
   return section("settings-password", "Password", form);
 }
 
+/** An archive of everything the account holds: asked for here, built by the server, mailed. */
+function exportSection() {
+  const status = h("p", { class: "hint", role: "status", id: "export-status" });
+  const button = h("button", { type: "button", class: "button", data: { key: "export" } }, "Export my data");
+  let timer = null;
+  const show = async () => {
+    clearTimeout(timer);
+    let latest = null;
+    try { latest = await api.getExport(); } catch (error) { if (error.status !== 404) { setChildren(status, `Could not check: ${error.message}`); return; } }
+    if (!latest) return setChildren(status, "Everything you wrote and uploaded, in one file (JSON Lines), once a day.");
+    if (latest.status === "pending") {
+      setChildren(status, "Your archive is being prepared…");
+      if (status.isConnected || !timer) timer = setTimeout(show, 2000);
+      return;
+    }
+    setChildren(status, latest.url
+      ? h("span", {}, "Your archive is ready: ", h("a", { href: latest.url, download: "" }, `download (${Math.ceil(latest.size / 1024)} KiB)`), ` until ${fullTime(latest.expiresAt)}.`)
+      : "Your last archive has expired.");
+  };
+  button.addEventListener("click", async () => {
+    try { await api.requestExport(); toast("Your archive is being prepared; a mail will bring its link."); }
+    catch (error) { toast(error.code === "rate_limited" ? "One archive a day: try again tomorrow." : error.message, "error"); }
+    show();
+  });
+  show();
+  return section("settings-export", "Your data", status, h("div", {}, button));
+}
+
+/** Deleting the account: the password again, and whether the messages go too. */
+function deleteSection() {
+  const form = h("form", { class: "stack" },
+    h("p", { class: "hint" }, "You are signed out everywhere at once. Your groups pass to their admins; your messages stay, under \u201cDeleted user\u201d, unless you delete them too. This cannot be undone."),
+    h("div", { class: "check" },
+      h("input", { type: "checkbox", id: "delete-messages", name: "deleteMessages" }),
+      h("label", { for: "delete-messages" }, "Also delete every message I sent")),
+    field({ label: "Password", name: "password", type: "password", required: true, autocomplete: "current-password" }),
+    h("p", { class: "form-error", role: "alert", tabIndex: -1 }),
+    h("div", {}, h("button", { type: "submit", class: "button danger" }, "Delete my account")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showFormErrors(form, null);
+    try {
+      await api.deleteMe(form.elements.password.value, form.elements.deleteMessages.checked);
+      session.end("account_deleted");
+    } catch (error) {
+      if (error.code === "invalid_credentials") showFormErrors(form, { errors: [{ field: "password", detail: "That is not your password." }] });
+      else showFormErrors(form, error);
+    }
+  });
+  return section("settings-delete", "Delete account", form);
+}

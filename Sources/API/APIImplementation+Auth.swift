@@ -34,6 +34,7 @@ extension APIImplementation {
             now: now
         )
         let accessToken = try await tokens.issue(userID: user.id, sessionID: session.id, now: now)
+        accountMail.requestVerification(userID: user.id)
         return .created(
             .init(body: .json(.init(user, session: session, accessToken: accessToken, refreshToken: refresh.token, expiresIn: tokens.lifetime)))
         )
@@ -136,18 +137,7 @@ extension APIImplementation {
         let newPassword = validator.check("newPassword", body.newPassword, FieldRules.newPassword)
         try validator.finish()
 
-        let accountKey = identity.userID.lowercased
-        do {
-            try limiters.takeLoginAttempt(account: accountKey)
-        } catch {
-            security("login_rate_limited", "Password checks over the limit were refused", user: identity.userID)
-            throw error
-        }
-        guard let currentHash = try await store.passwordHash(of: identity.userID) else { throw Problem.unauthorized }
-        guard try await passwords.verify(body.currentPassword, against: currentHash) else {
-            throw HTTPProblem(.wrongCurrentPassword, status: 403)
-        }
-        limiters.loginSucceeded(account: accountKey)
+        try await requirePassword(body.currentPassword, of: identity)
         let revoked = try await store.changePassword(
             userID: identity.userID,
             newHash: try await passwords.hash(newPassword),
@@ -157,6 +147,22 @@ extension APIImplementation {
         revoked.forEach(authenticator.sessionEnded)
         security("password_changed", "The password was changed; other sessions are revoked", user: identity.userID)
         return .noContent(.init())
+    }
+
+    /// Checks the caller's own password, within the sign-in limits: 403 `invalid_credentials` when wrong.
+    func requirePassword(_ password: String, of identity: Identity) async throws {
+        let accountKey = identity.userID.lowercased
+        do {
+            try limiters.takeLoginAttempt(account: accountKey)
+        } catch {
+            security("login_rate_limited", "Password checks over the limit were refused", user: identity.userID)
+            throw error
+        }
+        guard let currentHash = try await store.passwordHash(of: identity.userID) else { throw Problem.unauthorized }
+        guard try await passwords.verify(password, against: currentHash) else {
+            throw HTTPProblem(.wrongCurrentPassword, status: 403)
+        }
+        limiters.loginSucceeded(account: accountKey)
     }
 
     func requestPasswordReset(
@@ -172,7 +178,24 @@ extension APIImplementation {
             throw Problem.rateLimited(retryAfter: wait)
         }
         limiters.passwordResetsPerAddress.record(addressKey)
-        passwordResets.request(email: email)
+        accountMail.requestReset(email: email)
+        return .accepted(.init())
+    }
+
+    func verifyEmail(_ input: Operations.VerifyEmail.Input) async throws -> Operations.VerifyEmail.Output {
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
+        guard let user = try await store.useEmailToken(tokenHash: SecretToken.hash(body.token), now: now()) else {
+            throw Problem.invalidEmailToken
+        }
+        return .ok(.init(body: .json(user)))
+    }
+
+    func resendVerificationEmail(
+        _ input: Operations.ResendVerificationEmail.Input
+    ) async throws -> Operations.ResendVerificationEmail.Output {
+        let identity = try identity()
+        if let wait = limiters.verificationResendsPerUser.take(identity.userID.lowercased) { throw Problem.rateLimited(retryAfter: wait) }
+        accountMail.requestVerification(userID: identity.userID)
         return .accepted(.init())
     }
 

@@ -16,11 +16,38 @@ extension APIImplementation {
         var validator = Validator()
         let displayName = validator.check("displayName", body.displayName, FieldRules.displayName)
         let bio = validator.check("bio", body.bio, FieldRules.bio)
+        let username = validator.check("username", body.username, FieldRules.username)
         try validator.finish()
 
-        guard let user = try await store.updateProfile(userID: identity.userID, displayName: displayName, bio: bio, now: now())
+        guard
+            let user = try await store.updateProfile(userID: identity.userID, displayName: displayName, bio: bio, username: username, now: now())
         else { throw Problem.unauthorized }
         return .ok(.init(body: .json(user)))
+    }
+
+    func deleteMe(_ input: Operations.DeleteMe.Input) async throws -> Operations.DeleteMe.Output {
+        let identity = try identity()
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
+        try await requirePassword(body.password, of: identity)
+        guard
+            let revoked = try await store.beginAccountDeletion(userID: identity.userID, deleteMessages: body.deleteMessages ?? false, now: now())
+        else { throw Problem.unauthorized }
+        revoked.forEach(authenticator.sessionEnded)
+        security("account_deleted", "The account was deleted; its sessions are revoked", user: identity.userID)
+        return .accepted(.init())
+    }
+
+    func changeEmail(_ input: Operations.ChangeEmail.Input) async throws -> Operations.ChangeEmail.Output {
+        let identity = try identity()
+        guard case .json(let body) = input.body else { throw Problem.badRequest("Send a JSON body.") }
+        var validator = Validator()
+        let newEmail = validator.check("newEmail", body.newEmail, FieldRules.email)
+        try validator.finish()
+
+        try await requirePassword(body.password, of: identity)
+        try await accountMail.requestEmailChange(userID: identity.userID, newEmail: newEmail)
+        security("email_change_requested", "A change of address was asked for; the link went to the new address", user: identity.userID)
+        return .accepted(.init())
     }
 }
 

@@ -20,7 +20,7 @@ package struct ParleyAPI: Sendable {
         store: Store,
         authenticator: Authenticator,
         passwordHasher: PasswordHasher,
-        passwordResets: PasswordResetMailer,
+        accountMail: AccountMailer,
         images: ImageProcessor,
         push: PushSender,
         limits: RateLimits,
@@ -32,7 +32,7 @@ package struct ParleyAPI: Sendable {
             store: store,
             authenticator: authenticator,
             passwords: passwordHasher,
-            passwordResets: passwordResets,
+            accountMail: accountMail,
             images: images,
             push: push,
             limiters: Limiters(limits, now: now),
@@ -65,7 +65,7 @@ struct APIImplementation: APIProtocol {
     let store: Store
     let authenticator: Authenticator
     let passwords: PasswordHasher
-    let passwordResets: PasswordResetMailer
+    let accountMail: AccountMailer
     let images: ImageProcessor
     let push: PushSender
     let limiters: Limiters
@@ -103,6 +103,7 @@ struct Limiters: Sendable {
     let registrationsPerAddress: RateLimiter
     let passwordResetsPerAddress: RateLimiter
     let uploadsPerUser: RateLimiter
+    let verificationResendsPerUser: RateLimiter
 
     init(_ limits: RateLimits, now: @escaping @Sendable () -> Date) {
         loginsPerAccountAndAddress = RateLimiter(limits.loginsPerAccountAndAddress, now: now)
@@ -111,6 +112,7 @@ struct Limiters: Sendable {
         registrationsPerAddress = RateLimiter(limits.registrationsPerAddress, now: now)
         passwordResetsPerAddress = RateLimiter(limits.passwordResetsPerAddress, now: now)
         uploadsPerUser = RateLimiter(limits.uploadsPerUser, now: now)
+        verificationResendsPerUser = RateLimiter(limits.verificationResendsPerUser, now: now)
     }
 
     /// The key of the caller's address (an IPv6 client's /64); requests with no known address share one budget.

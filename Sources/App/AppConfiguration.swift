@@ -59,6 +59,9 @@ package struct AppConfiguration: Sendable {
     package var corsOrigins: [String] = []
     /// Whether Web Push may go to `http://` loopback endpoints (tests); never in production.
     package var allowLoopbackPush = false
+    /// Whether sending waits for a verified address, how often a username may change, how long a
+    /// deleted account's name stays reserved.
+    package var accounts = AccountPolicy()
 
     /// The VAPID contact push services may write to: the sender address of mail.
     package var pushContact: String {

@@ -76,6 +76,7 @@ private func assemble(
         database: database,
         bus: bus,
         sessions: configuration.sessions,
+        accounts: configuration.accounts,
         blobs: database.kind == .sqlite ? FileBlobStore(directory: configuration.mediaDirectory) : nil
     )
     let tokens = AccessTokens(
@@ -98,7 +99,7 @@ private func assemble(
         now: configuration.now,
         logger: logger
     )
-    let passwordResets = PasswordResetMailer(
+    let accountMail = AccountMailer(
         store: store,
         mailer: try makeMailer(configuration, logger: logger),
         publicURL: configuration.effectivePublicURL,
@@ -124,7 +125,7 @@ private func assemble(
             store: store,
             authenticator: authenticator,
             passwordHasher: passwordHasher,
-            passwordResets: passwordResets,
+            accountMail: accountMail,
             images: images,
             push: push,
             limits: configuration.limits,
@@ -189,11 +190,13 @@ private func assemble(
         database,
         passwordHasher,
         images,
-        passwordResets,
+        accountMail,
         Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
     ]
-    // Nodes that serve the API send the pushes its notifications queue.
-    if configuration.role.servesREST { services.append(push) }
+    // Nodes that serve the API send the pushes its notifications queue, finish account deletions
+    // and build data exports.
+    let accountJobs = AccountJobs(store: store, mail: accountMail, now: configuration.now, logger: logger)
+    if configuration.role.servesREST { services += [push, accountJobs] }
     // Only nodes that deliver events listen to the other nodes.
     if configuration.role.servesRealtime, let listener = bus.listener(readEvent: store.framedEvent(in:at:), logger: logger) {
         services.append(listener)
@@ -211,6 +214,7 @@ private func assemble(
         try await tokens.load()
         try await store.loadMediaKey()
         try await push.loadKey()
+        accountJobs.schemaReady()
         databaseMigrated.finish()
     }
     return (app, realtime)

@@ -4,7 +4,9 @@ import ServiceLifecycle
 import Store
 
 /// Once an hour deletes expired tokens, dead sessions, logged events older than the retention,
-/// signing keys replaced more than a day ago, uploads nobody used within a day and unused blobs.
+/// signing keys replaced more than a day ago, uploads nobody used within a day and unused blobs;
+/// frees the names and addresses of accounts deleted longer ago than their grace period; deletes
+/// data exports whose links have expired.
 struct Janitor: Service {
     static let interval: Duration = .seconds(3600)
 
@@ -28,6 +30,8 @@ struct Janitor: Service {
             let events = try await store.pruneEvents(olderThan: now.addingTimeInterval(-eventRetention))
             let keys = try await store.pruneSigningKeys(replacedBefore: now.addingTimeInterval(-24 * 3600))
             let uploads = try await store.pruneUploads(now: now)
+            let released = try await store.releaseDeletedNames(now: now)
+            let exports = try await store.pruneExports(now: now)
             logger.debug(
                 "Pruned expired rows",
                 metadata: [
@@ -37,6 +41,8 @@ struct Janitor: Service {
                     "events": "\(events)",
                     "signingKeys": "\(keys)",
                     "uploads": "\(uploads)",
+                    "releasedNames": "\(released)",
+                    "exports": "\(exports)",
                 ]
             )
         } catch {

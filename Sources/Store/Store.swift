@@ -19,13 +19,22 @@ package struct Store: Sendable {
     package let blobs: any BlobStore
     /// Signs and checks the URLs of uploaded images.
     package let media: MediaLinks
+    /// The account rules it enforces.
+    package let accounts: AccountPolicy
 
     /// A store on `database`. Images go to `blobs`; without one, into PostgreSQL itself, or with
     /// SQLite into a fresh temporary folder (the server passes its data folder's).
-    package init(database: any Database, bus: EventBus, sessions: SessionPolicy = SessionPolicy(), blobs: (any BlobStore)? = nil) {
+    package init(
+        database: any Database,
+        bus: EventBus,
+        sessions: SessionPolicy = SessionPolicy(),
+        accounts: AccountPolicy = AccountPolicy(),
+        blobs: (any BlobStore)? = nil
+    ) {
         self.database = database
         self.bus = bus
         self.sessions = sessions
+        self.accounts = accounts
         self.blobs =
             blobs
             ?? (database.kind == .postgres

@@ -277,11 +277,23 @@ struct APIOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Images one user may upload per hour. [env: PARLEY_UPLOADS_PER_HOUR] (default: 100)", valueName: "count"))
     var uploadsPerHour: Int?
 
+    @Option(help: ArgumentHelp("Days a user waits after changing their username before changing it again; 0: no wait. [env: PARLEY_USERNAME_CHANGE_DAYS] (default: 30)", valueName: "days"))
+    var usernameChangeDays: Int?
+
+    @Option(help: ArgumentHelp("Days the username and e-mail address of a deleted account stay reserved; then anyone may take them. [env: PARLEY_DELETED_NAME_DAYS] (default: 30)", valueName: "days"))
+    var deletedNameDays: Int?
+
     @Option(
         name: .customLong("public-dir"),
         help: ArgumentHelp("Folder of the web page served at /. [env: PARLEY_PUBLIC_DIR] (default: ./Public)", valueName: "path")
     )
     var publicDir: String?
+
+    @Flag(
+        name: .customLong("require-verified-email"),
+        help: "Let users send messages only once they confirmed their e-mail address with the mailed link. [env: PARLEY_REQUIRE_VERIFIED_EMAIL=1]"
+    )
+    var requireVerifiedEmail = false
 
     @Flag(
         name: .customLong("allow-loopback-push"),
@@ -299,6 +311,12 @@ struct APIOptions: ParsableArguments {
             (maxConversationsPerUser, "PARLEY_MAX_CONVERSATIONS_PER_USER"), (registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR"),
             (maxUploadBytes, "PARLEY_MAX_UPLOAD_BYTES"), (maxImagePixels, "PARLEY_MAX_IMAGE_PIXELS"), (uploadsPerHour, "PARLEY_UPLOADS_PER_HOUR"),
         ])
+        if let days = try resolvedInt(usernameChangeDays, "PARLEY_USERNAME_CHANGE_DAYS"), days < 0 {
+            throw ValidationError("The days between username changes cannot be negative.")
+        }
+        if let days = try resolvedInt(deletedNameDays, "PARLEY_DELETED_NAME_DAYS"), days < 0 {
+            throw ValidationError("The days a deleted account's name stays reserved cannot be negative.")
+        }
         if let cost = try resolvedInt(passwordCost, "PARLEY_PASSWORD_COST"), !(4...31).contains(cost) {
             throw ValidationError("The password cost must be between 4 and 31.")
         }
@@ -320,8 +338,15 @@ struct APIOptions: ParsableArguments {
         if let count = try resolvedInt(registrationsPerHour, "PARLEY_REGISTRATIONS_PER_HOUR") {
             configuration.limits.registrationsPerAddress = .init(limit: count, window: 3600)
         }
+        if let days = try resolvedInt(usernameChangeDays, "PARLEY_USERNAME_CHANGE_DAYS") {
+            configuration.accounts.usernameChangeInterval = TimeInterval(days) * 24 * 3600
+        }
+        if let days = try resolvedInt(deletedNameDays, "PARLEY_DELETED_NAME_DAYS") {
+            configuration.accounts.deletedNameGrace = TimeInterval(days) * 24 * 3600
+        }
         if let directory = resolved(publicDir, "PARLEY_PUBLIC_DIR") { configuration.publicDirectory = directory }
         configuration.allowLoopbackPush = try allowLoopbackPush || resolvedFlag("PARLEY_ALLOW_LOOPBACK_PUSH")
+        configuration.accounts.requiresVerifiedEmail = try requireVerifiedEmail || resolvedFlag("PARLEY_REQUIRE_VERIFIED_EMAIL")
     }
 }
 

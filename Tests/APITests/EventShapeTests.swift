@@ -25,6 +25,7 @@ struct EventShapeTests {
             _ = try await a.updateGroup(path: .init(conversationId: group), body: .json(.init(title: "G2"))).ok
             _ = try await a.addMembers(path: .init(conversationId: group), body: .json(.init(userIds: [carol.user.id]))).ok
             _ = try await a.updateMember(path: .init(conversationId: group, userId: bob.user.id), body: .json(.init(role: .admin))).ok
+            _ = try await a.updateMe(body: .json(.init(displayName: "Alice L."))).ok
             // Mentioning Alice notifies her; her reading and Bob's deleting tell her devices.
             let message = try await b.sendMessage(path: .init(conversationId: group), body: .json(.init(clientMessageId: "1", body: "hey @alice"))).created.body.json
             _ = try await b.editMessage(path: .init(messageId: message.id), body: .json(.init(body: "hey @alice!"))).ok

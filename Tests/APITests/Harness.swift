@@ -79,6 +79,41 @@ func withApp(_ configuration: AppConfiguration, _ body: @escaping @Sendable (Tes
     }
 }
 
+/// Runs `body` against an app whose mail goes to a fresh SMTP server, its links to
+/// `https://chat.example.com`, from `noreply@example.com`.
+func withMailingApp(
+    _ backend: TestBackend,
+    clock: TestClock? = nil,
+    configure: @escaping @Sendable (inout AppConfiguration) -> Void = { _ in },
+    _ body: @escaping @Sendable (TestApp, SMTPSink) async throws -> Void
+) async throws {
+    let sink = try await SMTPSink.start()
+    do {
+        try await withApp(backend, configure: { configuration in
+            configuration.smtpURL = sink.url
+            configuration.publicURL = "https://chat.example.com"
+            configuration.mailFrom = "Parley <noreply@example.com>"
+            if let clock { configuration.now = { clock.now } }
+            configure(&configuration)
+        }) { app in
+            try await body(app, sink)
+        }
+    } catch {
+        await sink.stop()
+        throw error
+    }
+    await sink.stop()
+}
+
+extension SMTPSink.Message {
+    /// The token of this mail's link to `page` (`reset-password`, `verify-email`) of https://chat.example.com.
+    func token(of page: String) throws -> String {
+        let prefix = "https://chat.example.com/\(page)?token="
+        let line = try #require(text.split(whereSeparator: \.isNewline).first { $0.hasPrefix(prefix) })
+        return String(line.dropFirst(prefix.count))
+    }
+}
+
 /// Runs `body` against two nodes — two applications sharing one database, as two processes would.
 func withTwoNodes(
     _ backend: TestBackend,

@@ -7,42 +7,18 @@ import App
 /// Password reset end to end, with the mail going over SMTP to a real server.
 @Suite("Password reset by mail", .timeLimit(.minutes(1)))
 struct PasswordResetTests {
-    /// Runs `body` against an app whose mail goes to a fresh SMTP server.
-    func withMailingApp(
-        _ backend: TestBackend,
-        clock: TestClock? = nil,
-        _ body: @escaping @Sendable (TestApp, SMTPSink) async throws -> Void
-    ) async throws {
-        let sink = try await SMTPSink.start()
-        do {
-            try await withApp(backend, configure: { configuration in
-                configuration.smtpURL = sink.url
-                configuration.publicURL = "https://chat.example.com"
-                configuration.mailFrom = "Parley <noreply@example.com>"
-                if let clock { configuration.now = { clock.now } }
-            }) { app in
-                try await body(app, sink)
-            }
-        } catch {
-            await sink.stop()
-            throw error
-        }
-        await sink.stop()
-    }
+    /// Registering mails a verification link too: reset mails are told by their subject.
+    static let resetSubject = "Reset your Parley password"
 
     /// The token in a reset mail's link.
-    static func token(in message: SMTPSink.Message) throws -> String {
-        let prefix = "https://chat.example.com/reset-password?token="
-        let line = try #require(message.text.split(whereSeparator: \.isNewline).first { $0.hasPrefix(prefix) })
-        return String(line.dropFirst(prefix.count))
-    }
+    static func token(in message: SMTPSink.Message) throws -> String { try message.token(of: "reset-password") }
 
     @Test("The mailed link resets the password once and signs out every session", arguments: TestBackend.all)
     func resetByMail(backend: TestBackend) async throws {
         try await withMailingApp(backend) { app, sink in
             let session = try await app.register("alice", password: "forgotten one", displayName: "Alice Liddell")
             _ = try await app.api.requestPasswordReset(body: .json(.init(email: "ALICE@example.com"))).accepted
-            let mail = try #require(try await sink.waitForMessages(1).first)
+            let mail = try #require(try await sink.waitForMessages(1, subject: Self.resetSubject).first)
             #expect(mail.to == ["alice@example.com"])
             #expect(mail.from == "noreply@example.com")
             #expect(mail.subject == "Reset your Parley password")
@@ -70,9 +46,9 @@ struct PasswordResetTests {
             _ = try await app.api.requestPasswordReset(body: .json(.init(email: "nobody@example.com"))).accepted
             _ = try await app.api.requestPasswordReset(body: .json(.init(email: "bob@example.com"))).accepted
             // Requests are handled in order, so once Bob's mail is here the first request is done too.
-            let messages = try await sink.waitForMessages(1)
+            let messages = try await sink.waitForMessages(1, subject: Self.resetSubject)
             try await Task.sleep(for: .milliseconds(200))
-            #expect(try sink.messages().count == 1)
+            #expect(try sink.messages(subject: Self.resetSubject).count == 1)
             #expect(messages.first?.to == ["bob@example.com"])
         }
     }
@@ -83,7 +59,7 @@ struct PasswordResetTests {
         try await withMailingApp(backend, clock: clock) { app, sink in
             _ = try await app.register("carol")
             _ = try await app.api.requestPasswordReset(body: .json(.init(email: "carol@example.com"))).accepted
-            let token = try Self.token(in: try #require(try await sink.waitForMessages(1).first))
+            let token = try Self.token(in: try #require(try await sink.waitForMessages(1, subject: Self.resetSubject).first))
             clock.advance(by: 3601)
             let late = try await app.api.confirmPasswordReset(body: .json(.init(token: token, newPassword: "too late for this")))
             #expect(try late.badRequest.body.applicationProblemJson.code == "invalid_token")
@@ -96,7 +72,7 @@ struct PasswordResetTests {
             _ = try await app.register("dave")
             _ = try await app.api.requestPasswordReset(body: .json(.init(email: "dave@example.com"))).accepted
             _ = try await app.api.requestPasswordReset(body: .json(.init(email: "dave@example.com"))).accepted
-            let tokens = try await sink.waitForMessages(2).map(Self.token(in:))
+            let tokens = try await sink.waitForMessages(2, subject: Self.resetSubject).map(Self.token(in:))
             #expect(Set(tokens).count == 2)
 
             let weak = try await app.api.confirmPasswordReset(body: .json(.init(token: tokens[0], newPassword: "short")))

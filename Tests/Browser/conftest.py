@@ -99,16 +99,18 @@ class Server:
 
     def reset_link(self, email, timeout=10):
         """The last password-reset link mailed to `email` (written to the log without SMTP)."""
+        return self.mailed_link(email, "reset-password", timeout)
+
+    def mailed_link(self, email, page, timeout=10):
+        """The last link to `page` (reset-password, verify-email) mailed to `email`, from the log."""
         deadline = time.time() + timeout
+        pattern = re.compile(r"Mail to " + re.escape(email) + r"\b.*?(https?://\S+/" + page + r"\?token=[A-Za-z0-9_\-]+)", re.S)
         while time.time() < deadline:
-            text = self.log()
-            at = text.rfind(email)
-            if at >= 0:
-                match = re.search(r"https?://\S+/reset-password\?token=[A-Za-z0-9_\-]+", text[at:])
-                if match:
-                    return match.group(0)
+            links = [m.group(1) for m in pattern.finditer(self.log())]
+            if links:
+                return links[-1]
             time.sleep(0.1)
-        raise AssertionError(f"no reset link for {email} in the server log:\n{self.log()[-2000:]}")
+        raise AssertionError(f"no {page} link for {email} in the server log:\n{self.log()[-2000:]}")
 
     def cleanup(self):
         self.stop()

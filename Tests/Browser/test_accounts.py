@@ -1,5 +1,5 @@
-"""Accounts through the page: a password reset from the mailed link, and signing out another
-device from the session list."""
+"""Accounts through the page: a password reset and an address confirmation from the mailed links,
+and signing out another device from the session list."""
 
 from selenium.webdriver.common.by import By
 
@@ -113,3 +113,92 @@ def test_tokens_refreshed_before_they_expire(alice, api):
     alice.send("Yes")
     sessions = api.call("GET", "/auth/sessions", token=user["token"])["items"]
     assert any(s["id"] == after["sessionId"] for s in sessions)
+
+
+def test_verify_email_from_the_mailed_link(alice, api, server):
+    user = api.user("vfy", "Vera Verify")
+    link = server.mailed_link(user["email"], "verify-email")
+    alice.driver.get(link)
+    alice.text_appears("[role=status]", f"{user['email']} is confirmed")
+    assert "token" not in alice.driver.current_url
+    assert api.call("GET", "/me", token=user["token"])["emailVerified"] is True
+    # Used once: the same link again says so.
+    alice.driver.get(link)
+    alice.text_appears("[role=status]", "used, expired")
+    assert alice.console_errors() == []
+
+
+def test_change_username_and_email_from_settings(alice, bob, api, server):
+    user = api.user("ren", "Rena Rename")
+    peer = api.user("per", "Percy Peer")
+    api.direct(peer, user)
+    bob.sign_in(peer["username"])
+    bob.open_conversation("Rena Rename")
+    bob.click("Details")
+    bob.text_appears("dialog[open] .username", f"@{user['username']}")
+
+    alice.sign_in(user["username"])
+    alice.click("Settings")
+    form = alice.find(".settings-section[aria-labelledby=settings-account] form")
+    new_name = user["username"][:20] + ".new"
+    alice.fill(form, {"username": new_name.upper()})
+    alice.click("Change username", within=form)
+    alice.text_appears("#toast", f"You are @{new_name} now")
+    # Whoever has her open sees the new name at once (profile.updated).
+    bob.text_appears("dialog[open] .username", f"@{new_name}")
+    alice.fill(form, {"username": new_name + "2"})
+    alice.click("Change username", within=form)
+    alice.text_appears(".field-error", "you can again in 30 days")
+
+    # A new address: a link goes there; the account moves when it is opened, and settings follow live.
+    alice.text_appears("#email-status", f"{user['email']} — not confirmed yet")
+    email_form = alice.find(".settings-section[aria-labelledby=settings-account] form:last-of-type")
+    new_email = f"{new_name}@elsewhere.example"
+    alice.fill(email_form, {"newEmail": new_email, "password": "not my password"})
+    alice.click("Change e-mail address", within=email_form)
+    alice.text_appears(".field-error", "not your password")
+    alice.fill(email_form, {"newEmail": new_email, "password": user["password"]})
+    alice.click("Change e-mail address", within=email_form)
+    alice.text_appears("#toast", f"Open the link we mailed to {new_email}")
+    token = server.mailed_link(new_email, "verify-email").split("token=")[1]
+    assert api.call("POST", "/auth/verify-email", {"token": token})["email"] == new_email
+    alice.text_appears("#email-status", f"{new_email} — confirmed")
+    assert alice.console_errors() == [] and bob.console_errors() == []
+
+
+def test_delete_account_from_settings(alice, bob, api):
+    user = api.user("del", "Dora Delete")
+    peer = api.user("frd", "Fred Friend")
+    api.direct(peer, user)
+    bob.sign_in(peer["username"])
+    bob.open_conversation("Dora Delete")
+
+    alice.sign_in(user["username"])
+    alice.click("Settings")
+    form = alice.find(".settings-section[aria-labelledby=settings-delete] form")
+    alice.fill(form, {"password": "not my password"})
+    alice.click("Delete my account", within=form)
+    alice.text_appears(".field-error", "not your password")
+    alice.fill(form, {"password": user["password"]})
+    alice.click("Delete my account", within=form)
+    alice.text_appears(".notice", "Your account was deleted")
+    # The other side sees who it was no more, live, and keeps the chat.
+    bob.wait(lambda: bob.find(".conversation-name").text == "Deleted user", 10, "the chat was not renamed")
+    status, _ = api.call_status("POST", "/auth/login", {"login": user["username"], "password": user["password"]})
+    assert status == 401
+    assert alice.console_errors() == [] and bob.console_errors() == []
+
+
+def test_export_my_data_from_settings(alice, api):
+    user = api.user("exp", "Ezra Export")
+    alice.sign_in(user["username"])
+    alice.click("Settings")
+    alice.text_appears("#export-status", "once a day")
+    alice.click("Export my data")
+    alice.text_appears("#export-status", "Your archive is ready", timeout=15)
+    link = alice.find("#export-status a")
+    first = alice.js("return fetch(arguments[0]).then(r => r.text()).then(t => JSON.parse(t.split('\\n')[0]))", link.get_attribute("href"))
+    assert first["type"] == "profile" and first["data"]["username"] == user["username"]
+    alice.click("Export my data")
+    alice.text_appears("#toast", "One archive a day")
+    assert alice.console_errors() == []

@@ -44,12 +44,13 @@ struct WireJSONTests {
             .memberAdded(MemberAddedData(conversationID: id, user: user, role: .admin, joinedAt: at, addedBy: id)),
             .memberRemoved(MemberRemovedData(conversationID: id, userID: id, removedBy: id, reason: .left)),
             .memberUpdated(MemberUpdatedData(conversationID: id, userID: id, role: .owner, changedBy: id)),
+            .profileUpdated(ProfileUpdatedData(conversationID: id, user: PublicUser(id: id, username: "deleted-0", displayName: "Deleted user", createdAt: at, deleted: true))),
             .conversationJoined(ConversationJoinedData(conversation: data, role: .member, joinedAtSeq: 3)),
             .conversationLeft(ConversationLeftData(conversationID: id, reason: .deleted)),
             .contactAdded(Contact(user: user, nickname: "n", addedAt: at)), .contactUpdated(Contact(user: user, nickname: nil, addedAt: at)),
             .contactRemoved(ContactRemovedData(userID: id)),
             .userUpdated(User(id: id, username: "u", displayName: "U", email: "u@example.com", createdAt: at)),
-            .sessionRevoked(SessionRevokedData(sessionID: id, reason: .passwordReset)),
+            .sessionRevoked(SessionRevokedData(sessionID: id, reason: .accountDeleted)),
             .preferencesUpdated(Preferences(privacy: PrivacyPreferences(groupAdds: .contacts, showLastSeen: false))),
             .conversationPreferencesUpdated(
                 ConversationPreferencesUpdatedData(

@@ -87,6 +87,22 @@ struct AuthenticationTests {
         }
     }
 
+    @Test("Deleting the account closes every connection of every session with 4501", arguments: [TestBackend.sqlite])
+    func deletedAccounts(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let alice = try await running.http.register("alice")
+            let laptop = try await running.http.request("POST", "/api/v1/auth/login", json: ["login": "alice", "password": "correct horse battery"])
+            let first = try await running.http.connect(alice)
+            let second = RealtimeClient(port: running.port, token: try #require(laptop.json["accessToken"] as? String))
+            _ = try await second.next("hello")
+            let deleted = try await running.http.request("DELETE", "/api/v1/me", json: ["password": "correct horse battery"], token: alice.accessToken)
+            #expect(deleted.status == 202)
+            #expect(try await first.waitForClose() == 4501)
+            #expect(try await second.waitForClose() == 4501)
+            #expect(second.events.last?.type == "session.revoked")
+        }
+    }
+
     @Test("Logging out closes that session's connections with 4501 after delivering session.revoked", arguments: TestBackend.all)
     func revokedSessions(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in

@@ -67,18 +67,19 @@ package struct SMTPSink: Sendable {
         return SMTPSink(credentials: credentials, port: port, directory: directory, process: process, tls: tls)
     }
 
-    /// The messages accepted so far, oldest first.
-    package func messages() throws -> [Message] {
+    /// The messages accepted so far with this subject (any, when nil), oldest first.
+    package func messages(subject: String? = nil) throws -> [Message] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { $0.hasPrefix("message-") && $0.hasSuffix(".json") }
             .sorted { Int($0.dropFirst(8).dropLast(5)) ?? 0 < Int($1.dropFirst(8).dropLast(5)) ?? 0 }
         return try names.map { try JSONDecoder().decode(Message.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/\($0)"))) }
+            .filter { subject == nil || $0.subject == subject }
     }
 
-    /// Waits until at least `count` messages have arrived.
-    package func waitForMessages(_ count: Int = 1, timeout: Duration = .seconds(15)) async throws -> [Message] {
+    /// Waits until at least `count` messages (with this subject, when given) have arrived.
+    package func waitForMessages(_ count: Int = 1, subject: String? = nil, timeout: Duration = .seconds(15)) async throws -> [Message] {
         try await eventually(timeout: timeout, "\(count) mail(s)") {
-            let messages = try messages()
+            let messages = try messages(subject: subject)
             return messages.count >= count ? messages : nil
         }
     }

@@ -143,6 +143,8 @@ package struct RateLimits: Sendable {
     package var passwordResetsPerAddress = RateLimiter.Rule(limit: 5, window: 60 * 60)
     /// Images one user may upload.
     package var uploadsPerUser = RateLimiter.Rule(limit: 100, window: 60 * 60)
+    /// Verification mails one user may ask for again.
+    package var verificationResendsPerUser = RateLimiter.Rule(limit: 3, window: 60 * 60)
 
     package init() {}
 }

@@ -82,6 +82,12 @@ extension Problem {
         detail: "The reset link is used, expired or unknown; ask for a new one."
     )
 
+    package static let invalidEmailToken = Problem(
+        code: .invalidToken,
+        title: "Invalid token",
+        detail: "The link is used, expired or unknown, or for an address the account no longer has; ask for a new one."
+    )
+
     package static func forbidden(_ detail: String) -> Problem {
         Problem(code: .forbidden, title: "Forbidden", detail: detail)
     }

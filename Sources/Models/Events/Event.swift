@@ -41,6 +41,7 @@ package struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConv
     package static let memberAdded = EventType(rawValue: "member.added")
     package static let memberRemoved = EventType(rawValue: "member.removed")
     package static let memberUpdated = EventType(rawValue: "member.updated")
+    package static let profileUpdated = EventType(rawValue: "profile.updated")
     package static let conversationJoined = EventType(rawValue: "conversation.joined")
     package static let conversationLeft = EventType(rawValue: "conversation.left")
     package static let contactAdded = EventType(rawValue: "contact.added")
@@ -57,7 +58,7 @@ package struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// Every type the server logs; the specs must declare each.
     package static let all: [EventType] = [
         .messageCreated, .messageUpdated, .messageDeleted, .reactionAdded, .reactionRemoved, .receiptUpdated,
-        .conversationCreated, .conversationUpdated, .conversationDeleted, .memberAdded, .memberRemoved, .memberUpdated,
+        .conversationCreated, .conversationUpdated, .conversationDeleted, .memberAdded, .memberRemoved, .memberUpdated, .profileUpdated,
         .conversationJoined, .conversationLeft, .contactAdded, .contactUpdated, .contactRemoved, .userUpdated, .sessionRevoked,
         .preferencesUpdated, .conversationPreferencesUpdated, .notificationCreated, .notificationsRead, .notificationsRemoved,
     ]
@@ -82,6 +83,8 @@ package indirect enum EventPayload: Hashable, Sendable {
     /// In the conversation's stream; the removed user's connections stop following it after this event.
     case memberRemoved(MemberRemovedData)
     case memberUpdated(MemberUpdatedData)
+    /// In each conversation the user is in: what others see of them changed.
+    case profileUpdated(ProfileUpdatedData)
     /// In the user's own stream: they joined a conversation (created, added, or opened a direct one).
     case conversationJoined(ConversationJoinedData)
     /// In the user's own stream: they left, were removed, or the conversation was deleted.
@@ -115,6 +118,7 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .memberAdded: .memberAdded
         case .memberRemoved: .memberRemoved
         case .memberUpdated: .memberUpdated
+        case .profileUpdated: .profileUpdated
         case .conversationJoined: .conversationJoined
         case .conversationLeft: .conversationLeft
         case .contactAdded: .contactAdded
@@ -143,6 +147,7 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .memberAdded(let data): data
         case .memberRemoved(let data): data
         case .memberUpdated(let data): data
+        case .profileUpdated(let data): data
         case .conversationJoined(let data): data
         case .conversationLeft(let data): data
         case .contactAdded(let data), .contactUpdated(let data): data
@@ -185,6 +190,7 @@ package indirect enum EventPayload: Hashable, Sendable {
         case .memberAdded: self = .memberAdded(try read(MemberAddedData.self))
         case .memberRemoved: self = .memberRemoved(try read(MemberRemovedData.self))
         case .memberUpdated: self = .memberUpdated(try read(MemberUpdatedData.self))
+        case .profileUpdated: self = .profileUpdated(try read(ProfileUpdatedData.self))
         case .conversationJoined: self = .conversationJoined(try read(ConversationJoinedData.self))
         case .conversationLeft: self = .conversationLeft(try read(ConversationLeftData.self))
         case .contactAdded: self = .contactAdded(try read(Contact.self))

@@ -189,6 +189,22 @@ package struct MemberUpdatedData: Codable, Hashable, Sendable {
     }
 }
 
+/// The data of `profile.updated`: a member's public profile as it is now (never `lastSeenAt`).
+package struct ProfileUpdatedData: Codable, Hashable, Sendable {
+    package var conversationID: UUID
+    package var user: PublicUser
+
+    package init(conversationID: UUID, user: PublicUser) {
+        self.conversationID = conversationID
+        self.user = user
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case user
+        case conversationID = "conversationId"
+    }
+}
+
 /// The data of `conversation.joined`, in the joining user's own stream.
 package struct ConversationJoinedData: Codable, Hashable, Sendable {
     package var conversation: ConversationData
@@ -260,6 +276,7 @@ package struct SessionRevokedData: Codable, Hashable, Sendable {
         case passwordChanged = "password_changed"
         case passwordReset = "password_reset"
         case refreshTokenReuse = "refresh_token_reuse"
+        case accountDeleted = "account_deleted"
     }
 
     package var sessionID: UUID

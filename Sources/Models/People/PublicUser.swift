@@ -11,6 +11,8 @@ package struct PublicUser: Codable, Hashable, Sendable {
     package var createdAt: Date
     /// When their last realtime connection closed; nil if never, or connected now.
     package var lastSeenAt: Date?
+    /// True for a deleted account (shown as "Deleted user"); nil otherwise, so it is left out.
+    package var deleted: Bool?
 
     package init(
         id: UUID,
@@ -19,7 +21,8 @@ package struct PublicUser: Codable, Hashable, Sendable {
         bio: String? = nil,
         avatarURL: String? = nil,
         createdAt: Date,
-        lastSeenAt: Date? = nil
+        lastSeenAt: Date? = nil,
+        deleted: Bool = false
     ) {
         self.id = id
         self.username = username
@@ -28,10 +31,11 @@ package struct PublicUser: Codable, Hashable, Sendable {
         self.avatarURL = avatarURL
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
+        self.deleted = deleted ? true : nil
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, username, displayName, bio, createdAt, lastSeenAt
+        case id, username, displayName, bio, createdAt, lastSeenAt, deleted
         case avatarURL = "avatarUrl"
     }
 }

@@ -2,11 +2,17 @@ package import Foundation
 import Models
 import SQLKit
 
-/// The account a password-reset mail goes to.
-package struct ResetRecipient: Sendable {
+/// The account a mailed link goes to, and the address it goes to.
+package struct MailRecipient: Sendable {
     package var userID: UUID
     package var email: String
     package var displayName: String
+
+    package init(userID: UUID, email: String, displayName: String) {
+        self.userID = userID
+        self.email = email
+        self.displayName = displayName
+    }
 }
 
 extension Store {
@@ -28,14 +34,14 @@ extension Store {
         tokenHash: String,
         expiresAt: Date,
         now: Date
-    ) async throws -> ResetRecipient? {
+    ) async throws -> MailRecipient? {
         try await write { transaction in
             guard
                 let row = try await transaction.sql.raw(
-                    "SELECT id, email, display_name FROM users WHERE email_key = \(bind: Self.emailKey(email))"
+                    "SELECT id, email, display_name FROM users WHERE email_key = \(bind: Self.emailKey(email)) AND deleted_at IS NULL"
                 ).first()
             else { return nil }
-            let recipient = ResetRecipient(
+            let recipient = MailRecipient(
                 userID: try row.decode(column: "id", as: UUID.self),
                 email: try row.decode(column: "email", as: String.self),
                 displayName: try row.decode(column: "display_name", as: String.self)

@@ -22,6 +22,7 @@ extension Store {
         var report = PruneReport()
         report.refreshTokens = try await pruneInBatches(table: "refresh_tokens", key: "token_hash", where: "expires_at < \(bind: now)")
         report.resetTokens = try await pruneInBatches(table: "password_reset_tokens", key: "token_hash", where: "expires_at < \(bind: now)")
+        report.resetTokens += try await pruneInBatches(table: "email_tokens", key: "token_hash", where: "expires_at < \(bind: now)")
         report.sessions = try await pruneInBatches(
             table: "sessions",
             key: "id",

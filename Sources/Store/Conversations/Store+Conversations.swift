@@ -74,10 +74,11 @@ extension Store {
         let key = [userID, otherID].map(\.lowercased).sorted().joined(separator: ":")
         let (conversationID, created) = try await write { transaction -> (UUID, Bool) in
             try await transaction.lockStreams([.user(userID), .user(otherID)])
-            guard try await transaction.publicUser(otherID) != nil else { throw Problem.notFound("No such user.") }
+            guard let other = try await transaction.publicUser(otherID) else { throw Problem.notFound("No such user.") }
             if let existing = try await transaction.sql.raw("SELECT id FROM conversations WHERE direct_key = \(bind: key)").first() {
                 return (try existing.decode(column: "id", as: UUID.self), false)
             }
+            guard other.deleted != true else { throw Problem.notFound("No such user.") }
             guard try await !transaction.hasBlocked(otherID, userID) else {
                 throw Problem.forbidden("You cannot start a conversation with this user.")
             }
@@ -438,7 +439,8 @@ extension Transaction {
     func requireUsersExist(_ ids: [UUID], field: String) async throws {
         guard !ids.isEmpty else { return }
         let found = Set(
-            try await sql.raw("SELECT id FROM users WHERE id IN (\(binds: ids))").all().map { try $0.decode(column: "id", as: UUID.self) }
+            try await sql.raw("SELECT id FROM users WHERE id IN (\(binds: ids)) AND deleted_at IS NULL").all()
+                .map { try $0.decode(column: "id", as: UUID.self) }
         )
         let missing = ids.filter { !found.contains($0) }
         guard missing.isEmpty else {

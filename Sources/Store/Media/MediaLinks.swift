@@ -90,9 +90,22 @@ package final class MediaLinks: Sendable {
 
     /// Whether a link's signature is this server's and it has not expired.
     package func verify(_ upload: UUID, _ variant: MediaVariant, expires: Int64, viewer: UUID?, signature: String) -> Bool {
-        guard Double(expires) > now().timeIntervalSince1970, let expected = self.signature(upload, variant, expires: expires, viewer: viewer) else {
-            return false
-        }
+        valid(signature, expires: expires, expected: self.signature(upload, variant, expires: expires, viewer: viewer))
+    }
+
+    /// The path and query of a data export's download, working until `expires` (seconds since 1970).
+    package func exportURL(_ export: UUID, expires: Int64) -> String? {
+        guard let signature = exportSignature(export, expires: expires) else { return nil }
+        return "/api/v1/exports/\(export.uuidString.lowercased())?exp=\(expires)&sig=\(signature)"
+    }
+
+    /// Whether a download link of a data export is this server's and has not expired.
+    package func verifyExport(_ export: UUID, expires: Int64, signature: String) -> Bool {
+        valid(signature, expires: expires, expected: exportSignature(export, expires: expires))
+    }
+
+    private func valid(_ signature: String, expires: Int64, expected: String?) -> Bool {
+        guard Double(expires) > now().timeIntervalSince1970, let expected else { return false }
         // Constant-time comparison.
         let a = Array(expected.utf8)
         let b = Array(signature.utf8)
@@ -101,8 +114,16 @@ package final class MediaLinks: Sendable {
     }
 
     private func signature(_ upload: UUID, _ variant: MediaVariant, expires: Int64, viewer: UUID?) -> String? {
+        mac("\(upload.uuidString.lowercased())|\(variant.rawValue)|\(expires)|\(viewer?.uuidString.lowercased() ?? "")")
+    }
+
+    /// (Its message starts with `export|`, where an image's starts with a uuid: neither signs the other.)
+    private func exportSignature(_ export: UUID, expires: Int64) -> String? {
+        mac("export|\(export.uuidString.lowercased())|\(expires)")
+    }
+
+    private func mac(_ message: String) -> String? {
         guard let key = key.withLock({ $0 }) else { return nil }
-        let message = "\(upload.uuidString.lowercased())|\(variant.rawValue)|\(expires)|\(viewer?.uuidString.lowercased() ?? "")"
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key)
         return Data(mac.prefix(16)).base64URLEncodedString()
     }

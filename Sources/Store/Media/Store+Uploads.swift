@@ -121,10 +121,12 @@ extension Store {
 
     // MARK: - Avatars and icons
 
-    /// Makes one of the user's own uploads their avatar (nil: none); appends `user.updated`.
+    /// Makes one of the user's own uploads their avatar (nil: none); announces the change
+    /// (`Transaction.profileChanged`).
     package func setAvatar(of userID: UUID, to upload: UUID?, now: Date) async throws -> User? {
         try await write { transaction in
             if let upload { try await transaction.requireOwnUpload(upload, of: userID, field: "uploadId") }
+            let audience = try await transaction.lockProfileAudience(of: userID)
             let row = try await transaction.sql.raw(
                 """
                 UPDATE users SET avatar_upload_id = \(bind: upload), updated_at = \(bind: now) WHERE id = \(bind: userID)
@@ -133,7 +135,7 @@ extension Store {
             ).first()
             guard let row else { return nil }
             let user = try row.model(UserRow.self).user(transaction.media)
-            try await transaction.append(to: .user(userID), .userUpdated(user), at: now)
+            try await transaction.profileChanged(user, to: audience, at: now)
             return user
         }
     }

@@ -33,9 +33,18 @@ extension Store {
     ) async throws -> (message: Message, created: Bool) {
         let links = media
         do {
-            return try await write { transaction in
+            return try await write { [accounts] transaction in
                 let membership = try await transaction.sql.authorize(senderID, in: conversationID)
                 try await transaction.refuseIfBlocked(senderID, in: membership)
+                try await transaction.refuseIfPeerDeleted(in: membership)
+                if accounts.requiresVerifiedEmail {
+                    let verified = try await transaction.sql.raw(
+                        "SELECT 1 AS verified FROM users WHERE id = \(bind: senderID) AND email_verified_at IS NOT NULL"
+                    ).first()
+                    guard verified != nil else {
+                        throw Problem.forbidden("Confirm your e-mail address first, with the link mailed to it (POST /auth/verify-email/resend mails a new one).")
+                    }
+                }
                 if let original = try await transaction.sql.sentMessage(clientMessageID, from: senderID, in: conversationID, links: links) {
                     return (original, false)
                 }
@@ -162,23 +171,7 @@ extension Store {
             guard message.senderID == actorID || (membership.kind == .group && membership.role >= .admin) else {
                 throw Problem.forbidden("Only its sender or a group admin may delete a message.")
             }
-            try await transaction.sql.raw("UPDATE messages SET body = NULL, deleted_at = \(bind: now) WHERE id = \(bind: id)").run()
-            try await transaction.sql.raw("DELETE FROM reactions WHERE message_id = \(bind: id)").run()
-            // Its images go too: their links stop working now, their bytes when the janitor next runs.
-            try await transaction.sql.raw("DELETE FROM uploads WHERE message_id = \(bind: id)").run()
-            _ = try await transaction.recordMentions(([], false), of: id)
-            try await transaction.removeNotifications(of: id, now: now)
-            var tombstone = message
-            tombstone.body = nil
-            tombstone.isDeleted = true
-            tombstone.mentions = []
-            tombstone.mentionsAll = false
-            try await transaction.rewriteEvents(of: tombstone)
-            try await transaction.append(
-                to: .conversation(message.conversationID),
-                .messageDeleted(MessageDeletedData(id: id, conversationID: message.conversationID, seq: message.seq, deletedBy: actorID)),
-                at: now
-            )
+            try await transaction.tombstone(message, deletedBy: actorID, now: now)
         }
     }
 
@@ -294,6 +287,29 @@ extension Store {
 extension Transaction {
     /// A message and the viewer's membership of its conversation; 404 when either is missing,
     /// so that messages of other conversations are indistinguishable from none.
+    /// Deletes a message: its text, reactions, mentions, notifications and images go, the events
+    /// that carried its text are rewritten, and `message.deleted` is appended.
+    func tombstone(_ message: Message, deletedBy actorID: UUID, now: Date) async throws {
+        let id = message.id
+        try await sql.raw("UPDATE messages SET body = NULL, deleted_at = \(bind: now) WHERE id = \(bind: id)").run()
+        try await sql.raw("DELETE FROM reactions WHERE message_id = \(bind: id)").run()
+        // Its images go too: their links stop working now, their bytes when the janitor next runs.
+        try await sql.raw("DELETE FROM uploads WHERE message_id = \(bind: id)").run()
+        _ = try await recordMentions(([], false), of: id)
+        try await removeNotifications(of: id, now: now)
+        var tombstone = message
+        tombstone.body = nil
+        tombstone.isDeleted = true
+        tombstone.mentions = []
+        tombstone.mentionsAll = false
+        try await rewriteEvents(of: tombstone)
+        try await append(
+            to: .conversation(message.conversationID),
+            .messageDeleted(MessageDeletedData(id: id, conversationID: message.conversationID, seq: message.seq, deletedBy: actorID)),
+            at: now
+        )
+    }
+
     func visibleMessage(_ id: UUID, to viewer: UUID) async throws -> (message: Message, membership: Membership) {
         guard let row = try await sql.raw("SELECT \(unsafeRaw: Message.columns()) FROM messages WHERE id = \(bind: id)").first(),
             let membership = try await sql.membership(of: viewer, in: try row.decode(column: "conversation_id", as: UUID.self))
@@ -303,6 +319,18 @@ extension Transaction {
 
     /// Refuses whoever the other member of a direct conversation has blocked: no messages,
     /// reactions, read receipts (nor, through `Store.mayInteract`, typing) reach the blocker.
+    /// Refuses a new message to a direct conversation whose other member deleted their account.
+    func refuseIfPeerDeleted(in membership: Membership) async throws {
+        guard membership.kind == .direct else { return }
+        let deleted = try await sql.raw(
+            """
+            SELECT 1 AS deleted FROM members m JOIN users u ON u.id = m.user_id
+            WHERE m.conversation_id = \(bind: membership.conversationID) AND m.user_id <> \(bind: membership.userID) AND u.deleted_at IS NOT NULL
+            """
+        ).first()
+        if deleted != nil { throw Problem.forbidden("This account was deleted; nothing reaches it any more.") }
+    }
+
     func refuseIfBlocked(_ userID: UUID, in membership: Membership) async throws {
         guard membership.kind == .direct, try await sql.isBlockedByPeer(userID, in: membership.conversationID) else { return }
         throw Problem.forbidden("This user does not accept anything from you here.")

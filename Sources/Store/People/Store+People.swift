@@ -18,7 +18,8 @@ extension Store {
                            CASE WHEN username LIKE \(bind: needle + "%") ESCAPE '\\' OR display_name_key LIKE \(bind: needle + "%") ESCAPE '\\'
                                 THEN 0 ELSE 1 END AS match_rank
                     FROM users u
-                    WHERE username LIKE \(bind: "%" + needle + "%") ESCAPE '\\' OR display_name_key LIKE \(bind: "%" + needle + "%") ESCAPE '\\'
+                    WHERE u.deleted_at IS NULL
+                      AND (username LIKE \(bind: "%" + needle + "%") ESCAPE '\\' OR display_name_key LIKE \(bind: "%" + needle + "%") ESCAPE '\\')
                 ) ranked
                 WHERE match_rank > \(bind: afterRank) OR (match_rank = \(bind: afterRank) AND username > \(bind: afterUsername))
                 ORDER BY match_rank, username
@@ -174,7 +175,7 @@ extension PublicUser {
     /// someone in a conversation with them, or whom they have as a contact — unless they blocked the
     /// viewer or hide it. Without a viewer (in events, which everyone shares) it never shows.
     static func columns(prefix: String = "", seenBy viewer: UUID?) -> SQLQueryString {
-        let plain: SQLQueryString = "\(unsafeRaw: selectList(["id", "username", "display_name", "bio", "avatar_upload_id", "created_at"], table: "u", prefix: prefix))"
+        let plain: SQLQueryString = "\(unsafeRaw: selectList(["id", "username", "display_name", "bio", "avatar_upload_id", "created_at", "deleted_at"], table: "u", prefix: prefix))"
         guard let viewer else { return plain + ", NULL AS \(unsafeRaw: prefix)last_seen_at" }
         return plain + """
             , CASE WHEN u.id = \(bind: viewer) THEN u.last_seen_at
@@ -196,7 +197,8 @@ extension PublicUser {
             bio: try row.decode(column: prefix + "bio", as: String.self).nonEmpty,
             avatarURL: try row.decode(column: prefix + "avatar_upload_id", as: UUID?.self).flatMap { links.url($0, .avatar, for: .anyone) },
             createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
-            lastSeenAt: try row.decode(column: prefix + "last_seen_at", as: Date?.self)
+            lastSeenAt: try row.decode(column: prefix + "last_seen_at", as: Date?.self),
+            deleted: try row.decode(column: prefix + "deleted_at", as: Date?.self) != nil
         )
     }
 }

@@ -420,6 +420,72 @@ package enum Migrator {
                 "CREATE INDEX push_outbox_due ON push_outbox (next_attempt_at)",
             ]
         ),
+        Migration(
+            version: 9,
+            name: "e-mail verification and change, username changes",
+            statements: [
+                "ALTER TABLE users ADD COLUMN email_verified_at {time}",
+                "ALTER TABLE users ADD COLUMN username_changed_at {time}",
+                """
+                CREATE TABLE email_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    email TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    created_at {time} NOT NULL,
+                    expires_at {time} NOT NULL,
+                    used_at {time}
+                )
+                """,
+                "CREATE INDEX email_tokens_user_id ON email_tokens (user_id)",
+                "CREATE INDEX contacts_contact_id ON contacts (contact_id)",
+            ]
+        ),
+        Migration(
+            version: 10,
+            name: "account deletion: the tombstone, the reserved name, the resumable job",
+            statements: [
+                "ALTER TABLE users ADD COLUMN deleted_at {time}",
+                // A deleted account's username, kept from others until the grace period ends.
+                "ALTER TABLE users ADD COLUMN former_username TEXT",
+                "CREATE UNIQUE INDEX users_former_username ON users (former_username)",
+                """
+                CREATE TABLE account_deletions (
+                    user_id {uuid} PRIMARY KEY REFERENCES users (id),
+                    delete_messages INTEGER NOT NULL,
+                    created_at {time} NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at {time} NOT NULL
+                )
+                """,
+            ]
+        ),
+        Migration(
+            version: 11,
+            name: "data exports, built in the background and kept in chunks every node can serve",
+            statements: [
+                """
+                CREATE TABLE exports (
+                    id {uuid} PRIMARY KEY,
+                    user_id {uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    created_at {time} NOT NULL,
+                    ready_at {time},
+                    size {bigint},
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at {time} NOT NULL
+                )
+                """,
+                "CREATE INDEX exports_user_id ON exports (user_id, created_at)",
+                """
+                CREATE TABLE export_chunks (
+                    export_id {uuid} NOT NULL REFERENCES exports (id) ON DELETE CASCADE,
+                    part INTEGER NOT NULL,
+                    data {bytes} NOT NULL,
+                    PRIMARY KEY (export_id, part)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// The newest schema version this build knows.

@@ -43,8 +43,10 @@ package final class SQLiteDatabase: Database, Service {
                 logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any()
             )
-            // busy_timeout replaces sqlite-nio's default handler, which would retry forever.
-            for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
+            // busy_timeout replaces sqlite-nio's default handler, which would retry forever. Within
+            // one process writes take turns before they reach SQLite; the wait is for other
+            // processes on the file, such as several starting at once, each migrating in turn.
+            for pragma in ["PRAGMA busy_timeout = 30000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
                 _ = try await connection.query(pragma)
             }
             return connection
