@@ -40,11 +40,18 @@ package final class AccountJobs: Service, Sendable {
         await cancelWhenGracefulShutdown { [ready] in for await _ in ready {} }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if let deletion = try await store.claimAccountDeletion(now: now(), leaseEnd: now().addingTimeInterval(Self.lease)) {
+                // Graceful shutdown cancels a wait (for a database connection); claimed work finishes.
+                let deletion = try await cancelWhenGracefulShutdown { [self] in
+                    try await store.claimAccountDeletion(now: now(), leaseEnd: now().addingTimeInterval(Self.lease))
+                }
+                if let deletion {
                     try await finish(deletion)
                     continue
                 }
-                if let export = try await store.claimExport(now: now(), leaseEnd: now().addingTimeInterval(Self.exportLease)) {
+                let export = try await cancelWhenGracefulShutdown { [self] in
+                    try await store.claimExport(now: now(), leaseEnd: now().addingTimeInterval(Self.exportLease))
+                }
+                if let export {
                     let built = try await store.buildExport(export, now: now())
                     mail.exportReady(built)
                     logger.info("Data export built", metadata: ["user": "\(export.userID.lowercased)", "bytes": "\(built.size ?? 0)"])
