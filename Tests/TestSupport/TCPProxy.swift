@@ -25,8 +25,19 @@ package final class TCPProxy: Sendable {
                 return ClientBootstrap(group: inbound.eventLoop)
                     .connect(host: host, port: targetPort)
                     .flatMapThrowing { outbound in
+                        // A connection that completes after `cut` began must not outlive it: `cut` sets
+                        // isOpen before it takes the list, so one of the two sees the other.
+                        let admitted = state.connections.withLock { all in
+                            guard state.isOpen.load(ordering: .relaxed) else { return false }
+                            all += [inbound, outbound]
+                            return true
+                        }
+                        guard admitted else {
+                            inbound.close(promise: nil)
+                            outbound.close(promise: nil)
+                            return
+                        }
                         // Both channels run on the same event loop, so both pipelines may be changed from here.
-                        state.connections.withLock { $0 += [inbound, outbound] }
                         let (toTarget, toClient) = GlueHandler.pair()
                         try inbound.pipeline.syncOperations.addHandler(toTarget)
                         try outbound.pipeline.syncOperations.addHandler(toClient)

@@ -36,26 +36,30 @@ package final class SQLiteDatabase: Database, Service {
         // A pool of its own: long CPU work elsewhere (password hashing) must never queue up queries.
         let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
         threadPool.start()
-        func connect() async throws -> SQLiteConnection {
-            let connection = try await SQLiteConnection.open(
-                storage: .file(path: path),
-                threadPool: threadPool,
-                logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any()
-            )
-            // busy_timeout replaces sqlite-nio's default handler, which would retry forever. Within
-            // one process writes take turns before they reach SQLite; the wait is for other
-            // processes on the file, such as several starting at once, each migrating in turn.
-            for pragma in ["PRAGMA busy_timeout = 30000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
-                _ = try await connection.query(pragma)
+        var opened: [SQLiteConnection] = []
+        do {
+            for index in 0...readerCount {
+                let connection = try await SQLiteConnection.open(
+                    storage: .file(path: path),
+                    threadPool: threadPool,
+                    logger: logger,
+                    on: MultiThreadedEventLoopGroup.singleton.any()
+                )
+                opened.append(connection)
+                // busy_timeout replaces sqlite-nio's default handler, which would retry forever. Within
+                // one process writes take turns before they reach SQLite; the wait is for other
+                // processes on the file, such as several starting at once, each migrating in turn.
+                var pragmas = ["PRAGMA busy_timeout = 30000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"]
+                if index == 0 { pragmas.append("PRAGMA journal_mode = WAL") }
+                for pragma in pragmas { _ = try await connection.query(pragma) }
             }
-            return connection
+        } catch {
+            // Cancelled or failed halfway (a test's time limit, a locked file): nothing stays open.
+            for connection in opened { try? await (connection.close() as EventLoopFuture<Void>).get() }
+            try? await threadPool.shutdownGracefully()
+            throw error
         }
-        let writer = try await connect()
-        _ = try await writer.query("PRAGMA journal_mode = WAL")
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<readerCount { readers.append(try await connect()) }
-        return SQLiteDatabase(path: path, writer: writer, readers: readers, threadPool: threadPool)
+        return SQLiteDatabase(path: path, writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool)
     }
 
     package func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
