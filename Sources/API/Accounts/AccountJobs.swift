@@ -45,14 +45,14 @@ package final class AccountJobs: Service, Sendable {
                     try await store.claimAccountDeletion(now: now(), leaseEnd: now().addingTimeInterval(Self.lease))
                 }
                 if let deletion {
-                    try await finish(deletion)
+                    try await handingBack(.accountDeletions, deletion.userID) { try await finish(deletion) }
                     continue
                 }
                 let export = try await cancelWhenGracefulShutdown { [self] in
                     try await store.claimExport(now: now(), leaseEnd: now().addingTimeInterval(Self.exportLease))
                 }
                 if let export {
-                    let built = try await store.buildExport(export, now: now())
+                    let built = try await handingBack(.exports, export.id) { try await store.buildExport(export, now: now()) }
                     mail.exportReady(built)
                     logger.info("Data export built", metadata: ["user": "\(export.userID.lowercased)", "bytes": "\(built.size ?? 0)"])
                     continue
@@ -61,6 +61,17 @@ package final class AccountJobs: Service, Sendable {
                 if !Task.isShuttingDownGracefully { logger.warning("Account job interrupted; it resumes later", metadata: ["error": "\(error)"]) }
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.idlePause) }
+        }
+    }
+
+    /// Runs `work` on a job claimed from `queue`; when it fails, hands the job back at once, so that
+    /// the next poll (of any node) takes it up again instead of the lease holding it for minutes.
+    private func handingBack<T>(_ queue: JobQueue, _ id: UUID, _ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch {
+            try? await store.reschedule(queue, id, at: now())
+            throw error
         }
     }
 
@@ -73,7 +84,7 @@ package final class AccountJobs: Service, Sendable {
             // Half the lease gone: take it again, in full.
             if leaseEnd.timeIntervalSince(now()) < Self.lease / 2 {
                 leaseEnd = now().addingTimeInterval(Self.lease)
-                try await store.extendAccountDeletion(deletion, until: leaseEnd)
+                try await store.reschedule(.accountDeletions, deletion.userID, at: leaseEnd)
             }
         }
         logger.info("Account deleted", metadata: ["user": "\(deletion.userID.lowercased)"])

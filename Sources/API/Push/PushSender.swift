@@ -132,6 +132,6 @@ package final class PushSender: Service, Sendable {
             return
         }
         let backoff = retryAfter ?? min(300, pow(2, Double(job.attempts - 1)))
-        try await store.retryPushJob(job.id, at: now().addingTimeInterval(backoff))
+        try await store.reschedule(.pushes, job.id, at: now().addingTimeInterval(backoff))
     }
 }

@@ -60,35 +60,11 @@ extension Store {
     /// Claims the deletion due longest, for `leaseEnd - now`: another node takes it over only when
     /// the lease runs out (the claiming node stopped halfway).
     package func claimAccountDeletion(now: Date, leaseEnd: Date) async throws -> AccountDeletion? {
-        let due = try await read { sql in
-            try await sql.raw("SELECT 1 AS due FROM account_deletions WHERE next_attempt_at <= \(bind: now)").first()
-        }
-        guard due != nil else { return nil }
-        let kind = database.kind
-        return try await write { transaction in
-            let pick: SQLQueryString =
-                kind == .postgres
-                ? "SELECT user_id FROM account_deletions WHERE next_attempt_at <= \(bind: now) ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"
-                : "SELECT user_id FROM account_deletions WHERE next_attempt_at <= \(bind: now) ORDER BY next_attempt_at LIMIT 1"
-            let row = try await transaction.sql.raw(
-                "UPDATE account_deletions SET attempts = attempts + 1, next_attempt_at = \(bind: leaseEnd) WHERE user_id IN (" + pick
-                    + ") RETURNING user_id, delete_messages"
-            ).first()
-            return try row.map {
-                AccountDeletion(
-                    userID: try $0.decode(column: "user_id", as: UUID.self),
-                    deleteMessages: try $0.decode(column: "delete_messages", as: Int.self) != 0
-                )
-            }
-        }
-    }
-
-    /// Keeps a claimed deletion from other nodes until `leaseEnd`.
-    package func extendAccountDeletion(_ deletion: AccountDeletion, until leaseEnd: Date) async throws {
-        try await write { transaction in
-            try await transaction.sql.raw(
-                "UPDATE account_deletions SET next_attempt_at = \(bind: leaseEnd) WHERE user_id = \(bind: deletion.userID)"
-            ).run()
+        try await claim(.accountDeletions, limit: 1, now: now, leaseEnd: leaseEnd, returning: "user_id, delete_messages").first.map {
+            AccountDeletion(
+                userID: try $0.decode(column: "user_id", as: UUID.self),
+                deleteMessages: try $0.decode(column: "delete_messages", as: Int.self) != 0
+            )
         }
     }
 

@@ -67,21 +67,8 @@ extension Store {
 
     /// Claims the export waiting longest, for `leaseEnd - now` (see `claimAccountDeletion`).
     package func claimExport(now: Date, leaseEnd: Date) async throws -> DataExport? {
-        let due = try await read { sql in
-            try await sql.raw("SELECT 1 AS due FROM exports WHERE ready_at IS NULL AND next_attempt_at <= \(bind: now)").first()
-        }
-        guard due != nil else { return nil }
-        let kind = database.kind
-        return try await write { transaction in
-            let pick: SQLQueryString =
-                kind == .postgres
-                ? "SELECT id FROM exports WHERE ready_at IS NULL AND next_attempt_at <= \(bind: now) ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"
-                : "SELECT id FROM exports WHERE ready_at IS NULL AND next_attempt_at <= \(bind: now) ORDER BY next_attempt_at LIMIT 1"
-            return try await transaction.sql.raw(
-                "UPDATE exports SET attempts = attempts + 1, next_attempt_at = \(bind: leaseEnd) WHERE id IN (" + pick
-                    + ") RETURNING id, user_id, created_at, ready_at, size"
-            ).first().map(DataExport.init(row:))
-        }
+        try await claim(.exports, limit: 1, now: now, leaseEnd: leaseEnd, returning: "id, user_id, created_at, ready_at, size")
+            .first.map(DataExport.init(row:))
     }
 
     /// Writes the archive of a claimed export, from the start (an attempt cut short left chunks that

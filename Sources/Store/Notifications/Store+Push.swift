@@ -56,16 +56,10 @@ extension Store {
     /// Takes up to `limit` due pushes for this node: each is leased until `leaseEnd` (another node
     /// takes it only after that) and counted as one more attempt.
     package func claimPushJobs(limit: Int, now: Date, leaseEnd: Date) async throws -> [PushJob] {
-        let kind = database.kind
-        return try await write { transaction in
-            let pick: SQLQueryString = kind == .postgres
-                ? "SELECT id FROM push_outbox WHERE next_attempt_at <= \(bind: now) ORDER BY next_attempt_at LIMIT \(bind: limit) FOR UPDATE SKIP LOCKED"
-                : "SELECT id FROM push_outbox WHERE next_attempt_at <= \(bind: now) ORDER BY next_attempt_at LIMIT \(bind: limit)"
-            let ids = try await transaction.sql.raw(
-                "UPDATE push_outbox SET attempts = attempts + 1, next_attempt_at = \(bind: leaseEnd) WHERE id IN (" + pick + ") RETURNING id"
-            ).all().map { try $0.decode(column: "id", as: UUID.self) }
-            guard !ids.isEmpty else { return [] }
-            return try await transaction.sql.raw(
+        let ids = try await claim(.pushes, limit: limit, now: now, leaseEnd: leaseEnd, returning: "id").map { try $0.decode(column: "id", as: UUID.self) }
+        guard !ids.isEmpty else { return [] }
+        return try await read { sql in
+            try await sql.raw(
                 """
                 SELECT o.id, o.subscription_id, o.payload, o.attempts, s.endpoint, s.p256dh, s.auth
                 FROM push_outbox o JOIN push_subscriptions s ON s.id = o.subscription_id
@@ -88,11 +82,6 @@ extension Store {
     /// Forgets a push that went out, or that will never go.
     package func finishPushJob(_ id: UUID) async throws {
         try await write { try await $0.sql.raw("DELETE FROM push_outbox WHERE id = \(bind: id)").run() }
-    }
-
-    /// Tries a push again at `at`.
-    package func retryPushJob(_ id: UUID, at: Date) async throws {
-        try await write { try await $0.sql.raw("UPDATE push_outbox SET next_attempt_at = \(bind: at) WHERE id = \(bind: id)").run() }
     }
 
     /// Pushes waiting, for metrics and tests.
