@@ -4,9 +4,11 @@ import Foundation
 import ParleyClient
 import HTTPTypes
 import HummingbirdTesting
+import Models
 import NIOCore
 import NIOFoundationEssentialsCompat
 import OpenAPIRuntime
+import Store
 import TestSupport
 import Testing
 
@@ -31,6 +33,20 @@ enum Images {
         return secrets.contains(where: contains) || contains("Exif\0\0") || contains("eXIf") || contains("EXIF") || contains("XMP")
             || contains([0x00, 0x02, 0x00, 0x05])  // the GPS latitude tag, 0x0002 of type RATIONAL (big-endian)
             || contains([0x02, 0x00, 0x05, 0x00])  // …little-endian
+    }
+
+    /// The width and height a WebP file declares (lossy `VP8 `, lossless `VP8L` or extended `VP8X`).
+    static func webpSize(_ data: Data) -> (width: Int, height: Int)? {
+        let b = [UInt8](data).map(Int.init)
+        guard format(data) == "webp", b.count >= 30 else { return nil }
+        switch String(decoding: data[12..<16], as: UTF8.self) {
+        case "VP8 ": return (b[26] | (b[27] & 0x3F) << 8, b[28] | (b[29] & 0x3F) << 8)
+        case "VP8L":
+            let bits = b[21] | b[22] << 8 | b[23] << 16 | b[24] << 24
+            return ((bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1)
+        case "VP8X": return (1 + (b[24] | b[25] << 8 | b[26] << 16), 1 + (b[27] | b[28] << 8 | b[29] << 16))
+        default: return nil
+        }
     }
 
     /// The image format whose signature `data` starts with.
@@ -230,7 +246,7 @@ struct MediaAPITests {
         }
     }
 
-    @Test("Limits are configurable: bytes, pixels, uploads per hour", arguments: [TestBackend.sqlite])
+    @Test("Limits are configurable: bytes, pixels, uploads per hour", arguments: TestBackend.all)
     func configurableLimits(backend: TestBackend) async throws {
         try await withGroup(backend, configure: { $0.images.maxBytes = 1200 }) { f in
             let refused = try await Self.upload(f.alice, "photo-exif-gps.jpg").contentTooLarge.body.applicationProblemJson
@@ -249,6 +265,32 @@ struct MediaAPITests {
             let limited = try await Self.upload(f.alice, "gps.png", as: "image/png").tooManyRequests
             #expect(Int(limited.headers.retryAfter) > 0)
             _ = try await Self.upload(f.bob, "gps.png", as: "image/png").created
+        }
+    }
+
+    @Test("Past the processing queue's bound an upload is refused at once with 503 and Retry-After", arguments: [TestBackend.sqlite])
+    func processingQueueIsBounded(backend: TestBackend) async throws {
+        try await withGroup(backend, configure: { configuration in
+            configuration.imageThreads = 1
+            configuration.imagesWaiting = 1
+        }) { f in
+            let wide = try Images.data("wide.jpg")
+            let answers = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        switch try await Self.upload(f.alice, wide, as: "image/jpeg") {
+                        case .created: (201, nil)
+                        case .serviceUnavailable(let busy): (503, Int(busy.headers.retryAfter))
+                        case let other: (0, "\(other)".count)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [(Int, Int?)]()) { $0.append($1) }
+            }
+            let refused = answers.filter { $0.0 == 503 }
+            #expect(!refused.isEmpty, "\(answers)")
+            #expect(refused.allSatisfy { ($0.1 ?? 0) >= 1 })
+            #expect(answers.allSatisfy { $0.0 == 201 || $0.0 == 503 }, "\(answers)")
         }
     }
 
@@ -390,6 +432,41 @@ struct MediaAPITests {
             #expect(try await f.bob.removeAvatar().ok.body.json.avatarUrl == nil)
             #expect(try await f.carol.getUser(path: .init(userId: f.bobID)).ok.body.json.avatarUrl == nil)
             #expect(try await f.alice.removeGroupIcon(path: .init(conversationId: f.group)).ok.body.json.iconUrl == nil)
+        }
+    }
+
+    @Test("Each size as documented: the thumbnail fits 320 × 320, avatars are 256 and 64 square; events carry the new picture", arguments: TestBackend.all)
+    func sizes(backend: TestBackend) async throws {
+        try await withGroup(backend) { f in
+            let wide = try await Self.upload(f.bob, "wide.jpg").created.body.json
+            #expect(wide.width == 640 && wide.height == 400)
+            let thumbnail = try await Self.fetch(f.app, wide.thumbnailUrl)
+            #expect(Images.webpSize(Data(buffer: thumbnail.body)).map { [$0.width, $0.height] } == [320, 200])
+
+            let me = try await f.bob.setAvatar(body: .json(.init(uploadId: wide.id))).ok.body.json
+            let avatarURL = try #require(me.avatarUrl)
+            let avatar = try await Self.fetch(f.app, avatarURL)
+            #expect(Images.webpSize(Data(buffer: avatar.body)).map { [$0.width, $0.height] } == [256, 256])
+            // The same link names the small size; it signs no other.
+            let small = try await Self.fetch(f.app, avatarURL.replacingOccurrences(of: "variant=avatar", with: "variant=avatar_small"))
+            #expect(small.status == .ok)
+            #expect(Images.webpSize(Data(buffer: small.body)).map { [$0.width, $0.height] } == [64, 64])
+            for other in ["variant=thumbnail", "variant=original"] {
+                let refused = try await Self.fetch(f.app, avatarURL.replacingOccurrences(of: "variant=avatar", with: other))
+                #expect(refused.status == .forbidden, "\(other)")
+            }
+
+            // Co-members hear of it in the group's stream, Bob's other devices in his own.
+            let events = try await f.alice.listConversationEvents(path: .init(conversationId: f.group)).ok.body.json.items
+            let announced = events.compactMap { event -> String? in
+                guard case .profile_updated(let updated) = event, updated.data.user.id == f.bobID else { return nil }
+                return updated.data.user.avatarUrl
+            }
+            #expect(announced.count == 1 && announced.first?.contains("variant=avatar") == true)
+            let own = try await f.app.configuration.withStore { store in
+                try await store.events(in: .user(UUID(uuidString: f.bobID)!), after: 0, limit: 100)
+            }
+            #expect(own.contains { if case .userUpdated(let user) = $0.payload { user.avatarURL != nil } else { false } })
         }
     }
 

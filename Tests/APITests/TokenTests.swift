@@ -86,6 +86,10 @@ struct TokenTests {
 
             // A token forged with the server's own key is accepted: the forgeries below differ only where named.
             #expect(try await app.api(token: Self.token(header: header, claims: claims, sign: signWithServerKey)).getMe().ok.body.json.username == "carol")
+            // So is one from a node whose clock runs up to a minute ahead (the leeway for `iat`).
+            var ahead = claims
+            ahead.iat = now + 50
+            #expect(try await app.api(token: Self.token(header: header, claims: ahead, sign: signWithServerKey)).getMe().ok.body.json.username == "carol")
 
             var forgeries: [String: String] = [:]
             forgeries["alg none"] = try Self.token(header: ["alg": "none", "kid": kid, "typ": "JWT"], claims: claims)

@@ -74,6 +74,14 @@ def still_webp():
     return out.getvalue()
 
 
+def wide_jpeg():
+    # 640 × 400: bigger than every size the server makes, and not square, so each size shows how it
+    # was fitted (320 × 200) or cropped (256 × 256, 64 × 64).
+    out = io.BytesIO()
+    gradient(64, 40, seed=3).resize((640, 400)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 def chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
@@ -93,6 +101,7 @@ def main():
         "gps.png": gps_png(),
         "animated.gif": animated_gif(),
         "still.webp": still_webp(),
+        "wide.jpg": wide_jpeg(),
         "bomb.png": bomb_png(),
     }
     for name, data in files.items():

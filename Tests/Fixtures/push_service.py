@@ -11,8 +11,9 @@ Every POST is checked independently of Parley's code: the VAPID token (RFC 8292)
 against the key in the `Authorization: vapid t=…, k=…` header with `cryptography`, its `aud`,
 `exp` and `sub` are checked, and the body is decrypted (RFC 8291, aes128gcm) with `http_ece`.
 Each push becomes DIR/push-N.json: {"path", "payload", "headers"}; a push that fails a check
-becomes DIR/bad-N.json: {"path", "error"} and is answered 400. Paths under /gone/ answer 410
-after checking. Stops on SIGTERM.
+becomes DIR/bad-N.json: {"path", "error"} and is answered 400; so does a body over 4,096 bytes,
+which real push services refuse. After the checks, paths under /gone/ answer 410 and paths under
+/fail/ answer 500 with `Retry-After: 0` (so that retries come at once). Stops on SIGTERM.
 """
 import argparse
 import base64
@@ -106,6 +107,8 @@ def main():
                     raise ValueError("Content-Encoding is not aes128gcm")
                 if not self.headers.get("TTL"):
                     raise ValueError("no TTL")
+                if len(body) > 4096:
+                    raise ValueError(f"a body of {len(body)} bytes, over the 4,096 push services accept")
                 verify_vapid(self.headers.get("Authorization"), origin)
                 plain = http_ece.decrypt(body, private_key=private, auth_secret=auth, version="aes128gcm")
                 payload = json.loads(plain)
@@ -115,7 +118,11 @@ def main():
                 self.end_headers()
                 return
             record("push", {"path": self.path, "payload": payload, "headers": dict(self.headers), "size": len(body)})
-            self.send_response(410 if self.path.startswith("/gone/") else 201)
+            if self.path.startswith("/fail/"):
+                self.send_response(500)
+                self.send_header("Retry-After", "0")
+            else:
+                self.send_response(410 if self.path.startswith("/gone/") else 201)
             self.end_headers()
 
         def log_message(self, *args):

@@ -64,14 +64,20 @@ struct PushService {
 
 @Suite("Web Push through a real push service", .serialized, .timeLimit(.minutes(3)))
 struct LivePushTests {
-    @Test("Encrypted and signed so an independent implementation reads them; once each; 410 ends a subscription; mutes hold pushes back; a restart loses none")
-    func push() async throws {
+    @Test(
+        "Encrypted and signed so an independent implementation reads them; once each; at most 4 KiB; 410 ends a subscription; failures retried 5 times; mutes hold pushes back; a restart loses none",
+        arguments: TestBackend.all
+    )
+    func push(backend: TestBackend) async throws {
+        try await backend.withLocation { location in try await Self.push(location.arguments + ["--allow-loopback-push"]) }
+    }
+
+    static func push(_ arguments: [String]) async throws {
         let root = try Repository.temporaryDirectory("parley-push")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let serviceDirectory = "\(root)/service"
         try FileManager.default.createDirectory(atPath: serviceDirectory, withIntermediateDirectories: true)
         var service = try await PushService.start(directory: serviceDirectory)
-        let arguments = ["--data-dir", "\(root)/data", "--allow-loopback-push"]
         var node = try await ParleyProcess.start(arguments: arguments, logDirectory: root)
         var http = HTTP(port: node.port)
         do {
@@ -107,6 +113,26 @@ struct LivePushTests {
             try await eventually(timeout: .seconds(10), "the 410 subscription to go") { () -> Bool? in
                 try await http.request("DELETE", "/api/v1/push/subscriptions/\(goneID)", token: bob.accessToken).status == 404 ? true : nil
             }
+
+            // The longest message still makes a push that push services take (they refuse over 4 KiB).
+            let long = "@bob " + String(repeating: "é", count: 3_990)
+            try await http.send(long, to: group, as: alice)
+            try await eventually(timeout: .seconds(20), "the long message's push") { () -> Bool? in
+                try service.received().contains { ($0.payload["body"] as? String)?.hasPrefix("@bob éééé") == true } ? true : nil
+            }
+
+            // A browser whose push service keeps failing: tried 5 times in all, then given up.
+            let failing = try await http.request(
+                "POST", "/api/v1/push/subscriptions",
+                json: ["endpoint": "http://127.0.0.1:\(service.port)/fail/bob", "keys": keys], token: bob.accessToken
+            )
+            let failingID = try #require(failing.json["id"] as? String)
+            try await http.send("@bob again and again", to: group, as: alice)
+            let attempts = { try service.received().filter { $0.path == "/fail/bob" && $0.payload["body"] as? String == "@bob again and again" }.count }
+            try await eventually(timeout: .seconds(20), "five attempts") { () -> Bool? in try attempts() >= 5 ? true : nil }
+            try await Task.sleep(for: .seconds(2))
+            #expect(try attempts() == 5)
+            #expect(try await http.request("DELETE", "/api/v1/push/subscriptions/\(failingID)", token: bob.accessToken).status == 204)
 
             // Muted: the mention reaches the inbox, not the closed browser.
             let mute = try await http.request(

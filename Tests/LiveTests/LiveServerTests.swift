@@ -87,11 +87,17 @@ struct LiveServerTests {
             #expect(spec.status == 200 && spec.body.hasPrefix("openapi: 3.1"))
 
             // Security events are logged as such, naming the user and the client, never a secret.
+            let changed = try await server.request(
+                "POST", "/api/v1/auth/password", json: #"{"currentPassword":"\#(password)","newPassword":"\#(password) two"}"#,
+                headers: ["Authorization": "Bearer \(accessToken)"]
+            )
+            #expect(changed.status == 204, "\(changed.body)")
             let refreshed = try await server.request("POST", "/api/v1/auth/refresh", json: #"{"refreshToken":"\#(refreshToken)"}"#)
             let newRefresh = try #require(try JSONDecoder().decode([String: JSONValue].self, from: Data(refreshed.body.utf8))["refreshToken"]?.string)
             #expect(try await server.request("POST", "/api/v1/auth/refresh", json: #"{"refreshToken":"\#(newRefresh)"}"#).status == 200)
             #expect(try await server.request("POST", "/api/v1/auth/refresh", json: #"{"refreshToken":"\#(refreshToken)"}"#).status == 401)
-            for _ in 0..<10 { _ = try await server.request("POST", "/api/v1/auth/login", json: #"{"login":"alice","password":"wrong and secret"}"#) }
+            // (The password change proved the password, which cleared the earlier wrong one: 11 make a lockout.)
+            for _ in 0..<11 { _ = try await server.request("POST", "/api/v1/auth/login", json: #"{"login":"alice","password":"wrong and secret"}"#) }
 
             await server.process.signal(SIGTERM)
             #expect(try await server.process.waitForExit(timeout: .seconds(15)) == 0)
@@ -99,8 +105,9 @@ struct LiveServerTests {
             #expect(log.contains("live-test-1"), "the access log names the request id")
             #expect(log.contains("security.event=refresh_token_reuse"), "a reused refresh token is a security event")
             #expect(log.contains("security.event=login_rate_limited"), "so is a lockout")
+            #expect(log.contains("security.event=password_changed"), "and a new password")
             #expect(log.contains("client.address=127.0.0.1"))
-            for secret in [password, "wrong and secret", accessToken, refreshToken, newRefresh] {
+            for secret in [password, "wrong and secret", accessToken, refreshToken, newRefresh] + [password + " two"] {
                 #expect(!log.contains(secret), "the log must not contain \(secret.prefix(12))…")
             }
         }
@@ -124,6 +131,15 @@ struct LiveServerTests {
             }
             #expect(server.process.output().contains("written here instead of sent (no --smtp-url)"))
             #expect(!server.process.output().contains("Password-reset mail sent"))
+            // The link works, and using it is a security event (without the token).
+            let output = server.process.output()
+            let token = try #require(output.range(of: "token=pr_").map { String(output[$0.lowerBound...].dropFirst(6).prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) })
+            let reset = try await server.request("POST", "/api/v1/auth/password-reset/confirm", json: #"{"token":"\#(token)","newPassword":"bob's new password"}"#)
+            #expect(reset.status == 204, "\(reset.body)")
+            try await eventually("the reset logged as a security event") {
+                server.process.output().contains("security.event=password_reset") ? true : nil
+            }
+            #expect(!server.process.output().dropFirst(output.count).contains(token), "the token appears once, in the mail itself")
             await server.process.stop()
         }
     }

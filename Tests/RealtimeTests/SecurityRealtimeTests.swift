@@ -35,6 +35,14 @@ struct SecurityRealtimeTests {
             #expect(try await Self.login(http, "owner", "v6 guess", from: "2001:db8:1:2:ffff::1") == 429)
             // Without a trusted proxy in front, a forged header changes nothing: all of these are 127.0.0.1.
         }
+        try await withRealtime(backend, configure: { $0.trustedProxies = [CIDR("127.0.0.1")!] }) { running in
+            // Guesses spread over many addresses meet the slower budget of the account itself:
+            // 100 an hour by default, whoever sends them.
+            _ = try await running.http.register("owner", password: "the right one")
+            for n in 0..<100 { #expect(try await Self.login(running.http, "owner", "guess \(n)", from: "203.0.113.\(n)") == 401) }
+            #expect(try await Self.login(running.http, "owner", "guess", from: "203.0.113.200") == 429)
+            #expect(try await Self.login(running.http, "owner", "the right one", from: "198.51.100.7") == 429)
+        }
         try await withRealtime(backend) { running in
             _ = try await running.http.register("owner", password: "the right one")
             for n in 0..<10 { _ = try await Self.login(running.http, "owner", "guess \(n)", from: "203.0.113.\(n)") }

@@ -113,8 +113,11 @@ package final class MediaLinks: Sendable {
         return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
+    /// The two avatar sizes share a signature: a client turns `variant=avatar` into
+    /// `variant=avatar_small` for the 64 × 64 one, with no second link in every profile.
     private func signature(_ upload: UUID, _ variant: MediaVariant, expires: Int64, viewer: UUID?) -> String? {
-        mac("\(upload.uuidString.lowercased())|\(variant.rawValue)|\(expires)|\(viewer?.uuidString.lowercased() ?? "")")
+        let signed = variant == .avatarSmall ? MediaVariant.avatar : variant
+        return mac("\(upload.uuidString.lowercased())|\(signed.rawValue)|\(expires)|\(viewer?.uuidString.lowercased() ?? "")")
     }
 
     /// (Its message starts with `export|`, where an image's starts with a uuid: neither signs the other.)
