@@ -49,12 +49,7 @@ extension APIImplementation {
         let credentials = try await store.credentials(forLogin: body.login)
         // Attempts count against the account (or, for an unknown login, the login as typed) before hashing.
         let accountKey = credentials.map { $0.userID.lowercased } ?? "login:" + body.login.lowercased()
-        do {
-            try limiters.takeLoginAttempt(account: accountKey)
-        } catch {
-            security("login_rate_limited", "Sign-in attempts over the limit were refused", user: credentials?.userID)
-            throw error
-        }
+        try await takePasswordAttempt(account: accountKey, user: credentials?.userID)
         let verified: Bool
         if let credentials {
             verified = try await passwords.verify(body.password, against: credentials.passwordHash)
@@ -149,15 +144,24 @@ extension APIImplementation {
         return .noContent(.init())
     }
 
+    /// Counts a password attempt on `account` (see `Limiters.takeLoginAttempt`). A refusal is logged
+    /// as a security event once a minute per account, and answered after `Limiters.refusalDelay`.
+    func takePasswordAttempt(account: String, user: UUID?) async throws {
+        do {
+            try limiters.takeLoginAttempt(account: account)
+        } catch {
+            if limiters.refusalLogs.take(account) == nil {
+                security("login_rate_limited", "Password attempts over the limit are being refused", user: user)
+            }
+            try? await Task.sleep(for: Limiters.refusalDelay)
+            throw error
+        }
+    }
+
     /// Checks the caller's own password, within the sign-in limits: 403 `invalid_credentials` when wrong.
     func requirePassword(_ password: String, of identity: Identity) async throws {
         let accountKey = identity.userID.lowercased
-        do {
-            try limiters.takeLoginAttempt(account: accountKey)
-        } catch {
-            security("login_rate_limited", "Password checks over the limit were refused", user: identity.userID)
-            throw error
-        }
+        try await takePasswordAttempt(account: accountKey, user: identity.userID)
         guard let currentHash = try await store.passwordHash(of: identity.userID) else { throw Problem.unauthorized }
         guard try await passwords.verify(password, against: currentHash) else {
             throw HTTPProblem(.wrongCurrentPassword, status: 403)

@@ -104,6 +104,14 @@ struct Limiters: Sendable {
     let passwordResetsPerAddress: RateLimiter
     let uploadsPerUser: RateLimiter
     let verificationResendsPerUser: RateLimiter
+    /// One `login_rate_limited` log line per account a minute: a flood of refusals must not become
+    /// a flood of log lines.
+    let refusalLogs: RateLimiter
+
+    /// How long a refused password attempt waits for its 429. A client hammering a locked account
+    /// gets one answer a second per connection, instead of thousands of cheap refusals a second
+    /// that would crowd out everyone else's requests.
+    static let refusalDelay: Duration = .seconds(1)
 
     init(_ limits: RateLimits, now: @escaping @Sendable () -> Date) {
         loginsPerAccountAndAddress = RateLimiter(limits.loginsPerAccountAndAddress, now: now)
@@ -113,6 +121,7 @@ struct Limiters: Sendable {
         passwordResetsPerAddress = RateLimiter(limits.passwordResetsPerAddress, now: now)
         uploadsPerUser = RateLimiter(limits.uploadsPerUser, now: now)
         verificationResendsPerUser = RateLimiter(limits.verificationResendsPerUser, now: now)
+        refusalLogs = RateLimiter(RateLimiter.Rule(limit: 1, window: 60), now: now)
     }
 
     /// The key of the caller's address (an IPv6 client's /64); requests with no known address share one budget.
