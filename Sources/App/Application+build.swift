@@ -114,6 +114,8 @@ private func assemble(
     router.middlewares.add(
         BodyLimitMiddleware(limit: configuration.maxBodySize, uploadLimit: configuration.maxUploadBodySize, uploadPath: ParleyAPI.basePath + "/uploads")
     )
+    // After the body limit, which has read the body: a refused request leaves nothing unread.
+    router.middlewares.add(MethodNotAllowedMiddleware(spec: String(decoding: PackageResources.openapi_yaml, as: UTF8.self), basePath: ParleyAPI.basePath))
     HealthAndSpecRoutes(database: database, tokens: tokens).register(on: router)
     if configuration.role.servesREST, let directory = configuration.publicDirectory,
         let page = WebPage(directory: directory, logger: logger)

@@ -186,6 +186,15 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical. [env: PARLEY_LOG_LEVEL] (default: info)", valueName: "level"))
     var logLevel: String?
 
+    @Option(help: ArgumentHelp("Log format: text, or json (one object per line). [env: PARLEY_LOG_FORMAT] (default: text)", valueName: "format"))
+    var logFormat: String?
+
+    /// How JSON logs name this node: the host's name and the port.
+    var nodeName: String {
+        let port = (try? resolvedInt(port, "PARLEY_PORT")) ?? nil
+        return ProcessInfo.processInfo.hostName + ":" + String(port ?? 8080)
+    }
+
     func validate() throws {
         var configuration = AppConfiguration()
         try apply(to: &configuration)
@@ -198,6 +207,9 @@ struct ServerOptions: ParsableArguments {
         }
         if let level = resolved(logLevel, "PARLEY_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
             throw ValidationError("Unknown log level '\(level)'.")
+        }
+        if let format = resolved(logFormat, "PARLEY_LOG_FORMAT"), !["text", "json"].contains(format) {
+            throw ValidationError("Unknown log format '\(format)': text or json.")
         }
     }
 
@@ -436,7 +448,7 @@ func runServer(
     realtime: RealtimeOptions? = nil,
     database: (inout AppConfiguration) -> Void
 ) async throws {
-    let logger = try bootstrapLogging(level: server.logLevel)
+    let logger = try bootstrapLogging(level: server.logLevel, json: resolved(server.logFormat, "PARLEY_LOG_FORMAT") == "json", node: server.nodeName)
     var configuration = AppConfiguration()
     configuration.role = role
     try server.apply(to: &configuration)
@@ -455,9 +467,16 @@ func runServer(
     try await buildServer(configuration, logger: logger).run()
 }
 
-func bootstrapLogging(level: String?) throws -> Logger {
+/// Logs to standard output at `level`, as text or, with `json`, as one JSON object per line that
+/// names `node`.
+func bootstrapLogging(level: String?, json: Bool = false, node: String = "") throws -> Logger {
     let level = resolved(level, "PARLEY_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
     LoggingSystem.bootstrap { label in
+        if json {
+            var handler = JSONLogHandler(label: label, node: node)
+            handler.logLevel = level
+            return handler
+        }
         var handler = StreamLogHandler.standardOutput(label: label)
         handler.logLevel = level
         return handler

@@ -29,6 +29,20 @@ struct ErrorTests {
         }
     }
 
+    @Test("A method the path does not declare is 405 with Allow; an unknown path stays 404", arguments: [TestBackend.sqlite])
+    func undeclaredMethods(backend: TestBackend) async throws {
+        try await withApp(backend) { app in
+            let trace = try await app.raw(.trace, "/api/v1/auth/login")
+            try expectProblem(trace, status: .methodNotAllowed, code: "method_not_allowed")
+            #expect(trace.headers[.allow] == "POST")
+            let put = try await app.raw(.put, "/api/v1/conversations/\(UUID().uuidString.lowercased())/messages")
+            try expectProblem(put, status: .methodNotAllowed, code: "method_not_allowed")
+            #expect(put.headers[.allow] == "GET, HEAD, POST")
+            try expectProblem(try await app.raw(.get, "/api/v1/no-such-thing"), status: .notFound, code: "not_found")
+            try expectProblem(try await app.raw(.post, "/api/v1/conversations//messages"), status: .notFound, code: "not_found")
+        }
+    }
+
     @Test("Bodies that cannot be read answer 400 naming the field at fault", arguments: TestBackend.all)
     func unreadableBodies(backend: TestBackend) async throws {
         try await withApp(backend) { app in

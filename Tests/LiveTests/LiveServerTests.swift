@@ -113,6 +113,36 @@ struct LiveServerTests {
         }
     }
 
+    @Test("--log-format json: one object per line; a request's line names its id, operation, status, duration, user and node", arguments: [TestBackend.sqlite])
+    func jsonLogs(backend: TestBackend) async throws {
+        try await backend.withLocation { location in
+            let logs = try Repository.temporaryDirectory("parley-live")
+            defer { try? FileManager.default.removeItem(atPath: logs) }
+            let server = try await ParleyProcess.start(arguments: location.arguments + ["--log-format", "json"], logDirectory: logs)
+            try await server.waitUntilReady()
+            let registered = try await server.request(
+                "POST", "/api/v1/auth/register", json: #"{"username":"jojo","email":"jo@example.com","password":"a secret phrase"}"#
+            )
+            let session = try #require(try JSONSerialization.jsonObject(with: Data(registered.body.utf8)) as? [String: Any])
+            let token = try #require(session["accessToken"] as? String)
+            let userID = try #require((session["user"] as? [String: Any])?["id"] as? String)
+            #expect(try await server.request("GET", "/api/v1/me", headers: ["Authorization": "Bearer \(token)", "X-Request-Id": "json-log-1"]).status == 200)
+            await server.process.signal(SIGTERM)
+            #expect(try await server.process.waitForExit(timeout: .seconds(15)) == 0)
+
+            let lines = server.process.output().split(separator: "\n").filter { $0.hasPrefix("{") }
+            let records = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(!records.isEmpty && records.count == lines.count, "every line is one JSON object")
+            #expect(records.allSatisfy { $0["ts"] is String && $0["level"] is String && $0["message"] is String && ($0["node"] as? String)?.isEmpty == false })
+            let me = try #require(records.first { $0["request.id"] as? String == "json-log-1" })
+            #expect(me["operation"] as? String == "getMe")
+            #expect(me["status"] as? Double == 200 && me["ms"] is Double)
+            #expect(me["user.id"] as? String == userID)
+            #expect(me["method"] as? String == "GET" && me["path"] as? String == "/api/v1/me")
+            #expect(!server.process.output().contains(token) && !server.process.output().contains("a secret phrase"))
+        }
+    }
+
     @Test("Without an SMTP server the reset mail, link included, is written to the log", arguments: [TestBackend.sqlite])
     func mailIsLoggedWithoutSMTP(backend: TestBackend) async throws {
         try await backend.withLocation { location in

@@ -53,10 +53,10 @@ struct ParleyProcess {
         return ParleyProcess(process: process, port: port)
     }
 
-    /// The port of Hummingbird's "Server started and listening on HOST:PORT" line.
+    /// The port of Hummingbird's "Server started and listening on HOST:PORT" line (in text or JSON).
     static func listeningPort(in log: String) -> Int? {
         guard let range = log.range(of: "listening on ") else { return nil }
-        let address = log[range.upperBound...].prefix { !$0.isWhitespace }
+        let address = log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "\"" }
         return address.split(separator: ":").last.flatMap { Int($0) }
     }
 

@@ -20,10 +20,12 @@ struct AuthenticationMiddleware: ServerMiddleware {
         operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
+        RequestInfo.current?.outcome.record(operation: operationID)
         if Self.publicOperations.contains(operationID) {
             return try await next(request, body, metadata)
         }
         let identity = try await authenticator.authenticate(authorization: request.headerFields[.authorization])
+        RequestInfo.current?.outcome.record(user: identity.userID)
         return try await Identity.$current.withValue(identity) {
             try await next(request, body, metadata)
         }

@@ -1,4 +1,6 @@
 package import Auth
+package import Foundation
+import Synchronization
 
 /// What the server knows of the request being handled, bound for its whole handling.
 package struct RequestInfo: Sendable {
@@ -9,6 +11,8 @@ package struct RequestInfo: Sendable {
     package var clientAddress: IPAddress?
     /// The `User-Agent` header, recorded with new sessions.
     package var userAgent: String?
+    /// What handling learns that the access log reports.
+    package let outcome = RequestOutcome()
 
     package init(requestID: String, clientAddress: IPAddress?, userAgent: String?) {
         self.requestID = requestID
@@ -18,4 +22,19 @@ package struct RequestInfo: Sendable {
 
     /// The request being handled, bound by the outermost router middleware.
     @TaskLocal package static var current: RequestInfo?
+}
+
+/// The operation a request turned out to be and who made it, for its access-log line.
+package final class RequestOutcome: Sendable {
+    private let state = Mutex<(operation: String?, user: UUID?)>((nil, nil))
+
+    package init() {}
+
+    /// The spec's operation id, once the request was routed to one.
+    package var operation: String? { state.withLock { $0.operation } }
+    /// The signed-in user, once the token was verified.
+    package var user: UUID? { state.withLock { $0.user } }
+
+    func record(operation: String) { state.withLock { $0.operation = operation } }
+    func record(user: UUID) { state.withLock { $0.user = user } }
 }

@@ -158,6 +158,17 @@ extension Transaction {
 
     /// The last step: every tie to other people and every trace in the service, then the job itself.
     fileprivate func removeTies(of userID: UUID, now: Date) async throws {
+        // A message to them already under way in a direct conversation (it holds the conversation's
+        // row) finishes first, so that no notification of it outlives this step; later ones see the
+        // account deleted. (Conversation rows first, then streams: the order a send takes them in.)
+        if kind == .postgres {
+            try await sql.raw(
+                """
+                SELECT c.id FROM conversations c JOIN members m ON m.conversation_id = c.id
+                WHERE m.user_id = \(bind: userID) AND c.kind = 'direct' ORDER BY c.id FOR UPDATE OF c
+                """
+            ).run()
+        }
         let owners = try await sql.raw("DELETE FROM contacts WHERE contact_id = \(bind: userID) RETURNING owner_id").all()
             .map { try $0.decode(column: "owner_id", as: UUID.self) }
         try await lockStreams(owners.map(StreamID.user))

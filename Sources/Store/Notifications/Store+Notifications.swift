@@ -150,15 +150,15 @@ extension Transaction {
         }
     }
 
-    /// The eligible recipients among `users` — members of the conversation who have not blocked
-    /// the actor — with their level there, mute, quiet hours, unread count and push subscriptions.
+    /// The eligible recipients among `users` — members of the conversation, not deleted, who have
+    /// not blocked the actor — with their level there, mute, quiet hours, unread count and push subscriptions.
     func recipientSettings(_ users: [UUID], in conversationID: UUID, kind: ConversationKind, actor actorID: UUID) async throws -> [UUID: RecipientSettings] {
         let rows = try await sql.raw(
             """
             SELECT m.user_id, m.notify_level, m.muted_until, u.settings,
                    (SELECT COUNT(*) FROM notifications n WHERE n.user_id = m.user_id AND n.read_at IS NULL) AS unread
             FROM members m JOIN users u ON u.id = m.user_id
-            WHERE m.conversation_id = \(bind: conversationID) AND m.user_id IN (\(binds: users))
+            WHERE m.conversation_id = \(bind: conversationID) AND m.user_id IN (\(binds: users)) AND u.deleted_at IS NULL
               AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = \(bind: actorID))
             """
         ).all()
