@@ -26,6 +26,89 @@ struct RobustnessTests {
         }
     }
 
+    /// A seeded generator (SplitMix64), so that a failing run can be replayed with its seed.
+    struct SeededRandom: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// One random client frame: junk text, JSON of a known or unknown type with values of the wrong
+    /// shape (huge numbers, deep nesting, long strings, nulls), or a binary frame.
+    static func randomFrame(_ random: inout SeededRandom) -> RealtimeClient.Outgoing {
+        func value(_ depth: Int = 0) -> String {
+            switch Int.random(in: 0..<9, using: &random) {
+            case 0: return "1e999"
+            case 1: return "-9223372036854775809"
+            case 2: return "\"" + String(repeating: "é", count: Int.random(in: 0..<3000, using: &random)) + "\""
+            case 3: return "null"
+            case 4: return "true"
+            case 5: return depth < 3 ? "[" + (0..<3).map { _ in value(depth + 1) }.joined(separator: ",") + "]" : "[]"
+            case 6: return depth < 3 ? "{\"a\":" + value(depth + 1) + "}" : "{}"
+            case 7: return "\"" + UUID().uuidString + "\""
+            default: return String(Int.random(in: Int.min...Int.max, using: &random))
+            }
+        }
+        let types = ["auth", "message.send", "typing", "read", "presence", "ping", "resume", "🙂", ""]
+        switch Int.random(in: 0..<6, using: &random) {
+        case 0: return .text(String((0..<Int.random(in: 1..<200, using: &random)).map { _ in Character(UnicodeScalar(UInt8.random(in: 32...126, using: &random))) }))
+        case 1:
+            let depth = Int.random(in: 100..<20_000, using: &random)
+            return .text(String(repeating: "[", count: depth) + String(repeating: "]", count: depth))
+        case 2: return .binary(Data((0..<Int.random(in: 0..<512, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }))
+        default:
+            let type = types.randomElement(using: &random)!
+            let fields = ["id", "conversationId", "body", "clientMessageId", "seq", "status", "token", "streams", "attachments", "replyTo"]
+                .filter { _ in Bool.random(using: &random) }
+                .map { "\"\($0)\":" + value() }
+            return .text("{\"type\":\"\(type)\"" + fields.map { "," + $0 }.joined() + "}")
+        }
+    }
+
+    @Test("Random and malformed frames from a fixed seed get error frames or a documented close; the server stays up and others miss nothing", arguments: TestBackend.all)
+    func randomFrames(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let mallory = try await http.register("mallory")
+            let group = try await http.group(alice, members: [mallory])
+            let bystander = try await http.connect(alice)
+            let seed = UInt64(ProcessInfo.processInfo.environment["REALTIME_FUZZ_SEED"] ?? "") ?? 20261207
+            var random = SeededRandom(state: seed)
+            var closes: [Int] = []
+            var answers = 0
+            var sent = 0
+            while sent < 300 {
+                let attacker = try await http.connect(mallory)
+                while sent < 300, !attacker.closed {
+                    attacker.send(Self.randomFrame(&random))
+                    sent += 1
+                    if sent.isMultiple(of: 25) { try await http.send("during \(sent)", to: group, as: alice) }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                if let code = try? await attacker.waitForClose(timeout: .seconds(5)) { closes.append(code) }
+                answers += attacker.frames.filter { $0.type == "error" || $0.type == "pong" || $0.type == "ack" }.count
+                attacker.cancel()
+            }
+            // Every close was one the protocol documents for bad frames; most frames were answered.
+            #expect(!closes.isEmpty && closes.allSatisfy { [1008, 1009].contains($0) }, "seed \(seed): \(closes)")
+            #expect(answers > 0, "seed \(seed)")
+            // The other connection got every message sent meanwhile, in order, and the server still answers.
+            let expected = stride(from: 25, through: 300, by: 25).map { "during \($0)" }
+            try await eventually("every message at the bystander") {
+                bystander.events.filter { $0.type == "message.created" }.compactMap { $0.data["body"] as? String } == expected ? true : nil
+            }
+            #expect(!bystander.closed)
+            #expect(try await http.request("GET", "/readyz").status == 200)
+            bystander.cancel()
+        }
+    }
+
     @Test("A frame over the size limit closes with 1009", arguments: TestBackend.all)
     func oversizedFrames(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in

@@ -1,7 +1,8 @@
-import Foundation
+package import Foundation
 import HTTPTypes
 import HummingbirdWSClient
 import Logging
+import NIOCore
 import NIOWebSocket
 import Synchronization
 
@@ -42,12 +43,19 @@ package final class RealtimeClient: Sendable {
     }
 
     private let box = StateBox()
-    private let outgoing: AsyncStream<String>.Continuation
+    /// A frame to send.
+    package enum Outgoing: Sendable {
+        case text(String)
+        case binary(Data)
+        case close
+    }
+
+    private let outgoing: AsyncStream<Outgoing>.Continuation
     private let task: Task<Void, Never>
 
     /// Connects to `ws://127.0.0.1:port/api/v1/realtime`, with `Authorization: Bearer token` when given.
     package init(port: Int, token: String?, maxFrameSize: Int = 1 << 20) {
-        let (outgoingFrames, outgoing) = AsyncStream<String>.makeStream()
+        let (outgoingFrames, outgoing) = AsyncStream<Outgoing>.makeStream()
         self.outgoing = outgoing
         var configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameSize)
         if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
@@ -61,12 +69,14 @@ package final class RealtimeClient: Sendable {
             ) { inbound, outbound, _ in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await text in outgoingFrames {
-                            if text == RealtimeClient.closeMarker {
+                        for await frame in outgoingFrames {
+                            switch frame {
+                            case .text(let text): try await outbound.write(.text(text))
+                            case .binary(let data): try await outbound.write(.binary(ByteBuffer(bytes: data)))
+                            case .close:
                                 try await outbound.close(.normalClosure, reason: nil)
                                 return
                             }
-                            try await outbound.write(.text(text))
                         }
                     }
                     for try await message in inbound.messages(maxSize: 1 << 24) {
@@ -79,21 +89,24 @@ package final class RealtimeClient: Sendable {
         }
     }
 
-    static let closeMarker = "\u{0}close"
-
     /// Sends a frame given as a JSON object.
     package func send(_ object: [String: any Sendable]) {
-        outgoing.yield(String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        outgoing.yield(.text(String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)))
     }
 
     /// Sends raw text.
     package func send(text: String) {
-        outgoing.yield(text)
+        outgoing.yield(.text(text))
+    }
+
+    /// Sends any frame, binary ones included.
+    package func send(_ frame: Outgoing) {
+        outgoing.yield(frame)
     }
 
     /// Closes from the client side.
     package func close() {
-        outgoing.yield(Self.closeMarker)
+        outgoing.yield(.close)
     }
 
     /// Every frame received so far.
