@@ -4,6 +4,7 @@ package import Store
 package import Realtime
 package import Foundation
 import Logging
+package import Prometheus
 
 /// Everything that varies between deployments of Parley, with defaults that work on a laptop.
 package struct AppConfiguration: Sendable {
@@ -59,6 +60,11 @@ package struct AppConfiguration: Sendable {
     package var corsOrigins: [String] = []
     /// Whether Web Push may go to `http://` loopback endpoints (tests); never in production.
     package var allowLoopbackPush = false
+    /// Where `/metrics` listens; off unless a port is set. Its registry is the one the process's
+    /// swift-metrics factory writes to.
+    package var metricsHost = "127.0.0.1"
+    package var metricsPort: Int?
+    package var metricsRegistry: PrometheusCollectorRegistry?
     /// Whether sending waits for a verified address, how often a username may change, how long a
     /// deleted account's name stays reserved.
     package var accounts = AccountPolicy()

@@ -36,7 +36,10 @@ package func buildServer(
         if let port = channel.localAddress?.port { listened.yield(port) }
         listened.finish()
     }
-    let services: [any Service] = [parts.application] + (parts.realtime.map { [$0] } ?? [])
+    var services: [any Service] = [parts.application] + (parts.realtime.map { [$0] } ?? [])
+    if let registry = configuration.metricsRegistry, let port = configuration.metricsPort {
+        services.append(MetricsEndpoint.application(registry: registry, host: configuration.metricsHost, port: port, logger: logger))
+    }
     return ParleyServer(
         group: ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)),
         listening: listening,

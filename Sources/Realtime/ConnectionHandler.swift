@@ -6,6 +6,7 @@ import NIOCore
 import Store
 import Logging
 import Bus
+import Metrics
 
 /// Runs one client's WebSocket from authentication to close: a reader (the handler's own task)
 /// that answers client frames, and a writer task that delivers events in order, exactly once.
@@ -145,6 +146,7 @@ struct ConnectionHandler {
     }
 
     private func close(_ code: CloseCode) async {
+        Counter(label: "parley_websocket_closes_total", dimensions: [("code", "\(code.code)")]).increment()
         let outbound = outbound
         let sent = await withTaskGroup(of: Bool.self) { group in
             group.addTask {

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Synchronization
+import Metrics
 
 /// The node's registry of open connections and the streams each follows, and the fan-out of
 /// events and signals to them. Routing only queues (it never waits on a client) and reads the
@@ -40,9 +41,13 @@ final class Hub: Sendable {
             }
             registry.connections[connection.id] = connection
             registry.byUser[connection.userID, default: []].insert(connection.id)
+            Self.openConnections.record(registry.connections.count)
             return nil
         }
     }
+
+    /// Open WebSockets on this node, for `/metrics`.
+    static let openConnections = Gauge(label: "parley_websockets_open")
 
     func follow(_ connection: Connection, _ streams: some Sequence<StreamID>) {
         registry.withLock { registry in
@@ -72,6 +77,7 @@ final class Hub: Sendable {
             if registry.byUser[connection.userID]?.isEmpty == true { registry.byUser[connection.userID] = nil }
             for stream in registry.streamsOf[connection.id] ?? [] { registry.unfollow(connection.id, stream) }
             registry.streamsOf[connection.id] = nil
+            Self.openConnections.record(registry.connections.count)
         }
     }
 

@@ -3,6 +3,8 @@ import ArgumentParser
 import Auth
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import Realtime
 import API
 import Store
@@ -189,6 +191,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Log format: text, or json (one object per line). [env: PARLEY_LOG_FORMAT] (default: text)", valueName: "format"))
     var logFormat: String?
 
+    @Option(help: ArgumentHelp("Address of the /metrics listener. [env: PARLEY_METRICS_HOST] (default: 127.0.0.1)", valueName: "address"))
+    var metricsHost: String?
+
+    @Option(help: ArgumentHelp("Port of the /metrics listener (Prometheus text format), apart from the public one; unset: no metrics. [env: PARLEY_METRICS_PORT]", valueName: "port"))
+    var metricsPort: Int?
+
     /// How JSON logs name this node: the host's name and the port.
     var nodeName: String {
         let port = (try? resolvedInt(port, "PARLEY_PORT")) ?? nil
@@ -207,6 +215,9 @@ struct ServerOptions: ParsableArguments {
         }
         if let level = resolved(logLevel, "PARLEY_LOG_LEVEL"), Logger.Level(rawValue: level) == nil {
             throw ValidationError("Unknown log level '\(level)'.")
+        }
+        if let port = try resolvedInt(metricsPort, "PARLEY_METRICS_PORT"), !(0...65535).contains(port) {
+            throw ValidationError("The metrics port must be between 0 and 65535.")
         }
         if let format = resolved(logFormat, "PARLEY_LOG_FORMAT"), !["text", "json"].contains(format) {
             throw ValidationError("Unknown log format '\(format)': text or json.")
@@ -452,6 +463,13 @@ func runServer(
     var configuration = AppConfiguration()
     configuration.role = role
     try server.apply(to: &configuration)
+    if let port = try resolvedInt(server.metricsPort, "PARLEY_METRICS_PORT") {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        configuration.metricsRegistry = registry
+        configuration.metricsPort = port
+        configuration.metricsHost = resolved(server.metricsHost, "PARLEY_METRICS_HOST") ?? configuration.metricsHost
+    }
     try api?.apply(to: &configuration)
     try realtime?.apply(to: &configuration)
     database(&configuration)

@@ -143,6 +143,49 @@ struct LiveServerTests {
         }
     }
 
+    @Test("--metrics-port: /metrics on its own listener counts requests by operation and status, open WebSockets, memory, descriptors and uptime", arguments: [TestBackend.sqlite])
+    func metrics(backend: TestBackend) async throws {
+        try await backend.withLocation { location in
+            let logs = try Repository.temporaryDirectory("parley-live")
+            defer { try? FileManager.default.removeItem(atPath: logs) }
+            let freePort = try await run([Repository.root.appendingPathComponent("scripts/free-port").path])
+            let metricsPort = try #require(Int(freePort.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let server = try await ParleyProcess.start(arguments: location.arguments + ["--metrics-port", String(metricsPort)], logDirectory: logs)
+            try await server.waitUntilReady()
+            let metrics = HTTP(port: metricsPort)
+            func scrape() async throws -> String {
+                let answer = try await metrics.request("GET", "/metrics")
+                #expect(answer.status == 200)
+                return answer.body
+            }
+            let before = try await scrape()
+            #expect(!before.contains(#"operation="getMe""#))
+
+            let registered = try await server.request(
+                "POST", "/api/v1/auth/register", json: #"{"username":"momo","email":"mo@example.com","password":"a secret phrase"}"#
+            )
+            let token = try #require((try JSONSerialization.jsonObject(with: Data(registered.body.utf8)) as? [String: Any])?["accessToken"] as? String)
+            for _ in 0..<3 { #expect(try await server.request("GET", "/api/v1/me", headers: ["Authorization": "Bearer \(token)"]).status == 200) }
+            #expect(try await server.request("GET", "/api/v1/me").status == 401)
+            let socket = RealtimeClient(port: server.port, token: token)
+            try await eventually("hello") { socket.frames.contains { $0.type == "hello" } ? true : nil }
+
+            let after = try await scrape()
+            #expect(after.contains(#"parley_http_requests_total{operation="getMe",status="200"} 3"#), "\(after)")
+            #expect(after.contains(#"parley_http_requests_total{operation="getMe",status="401"} 1"#))
+            #expect(after.contains(#"parley_http_requests_total{operation="register",status="201"} 1"#))
+            #expect(after.contains(#"parley_http_request_duration_seconds_count{operation="getMe"} 4"#))
+            #expect(after.contains("parley_websockets_open 1"))
+            for gauge in ["parley_process_resident_memory_bytes", "parley_process_open_fds", "parley_process_uptime_seconds"] {
+                #expect(after.contains("\n\(gauge) "), "\(gauge)")
+            }
+            // Never on the public port.
+            #expect(try await server.request("GET", "/metrics").status == 404)
+            socket.cancel()
+            await server.process.stop()
+        }
+    }
+
     @Test("Without an SMTP server the reset mail, link included, is written to the log", arguments: [TestBackend.sqlite])
     func mailIsLoggedWithoutSMTP(backend: TestBackend) async throws {
         try await backend.withLocation { location in

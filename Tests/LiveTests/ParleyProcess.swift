@@ -46,18 +46,21 @@ struct ParleyProcess {
             environment: environment,
             logPath: "\(logDirectory)/parley-\(UUID().uuidString.prefix(8)).log"
         )
+        // The /metrics listener, when there is one, says it listens too.
+        let metricsPort = arguments.firstIndex(of: "--metrics-port").flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil }
         let port = try await eventually(timeout: .seconds(30), "parley to listen") { () -> Int? in
             if await !process.isRunning { throw TestSetupError("parley exited:\n\(process.output())") }
-            return Self.listeningPort(in: process.output())
+            return Self.listeningPorts(in: process.output()).first { $0 != metricsPort }
         }
         return ParleyProcess(process: process, port: port)
     }
 
-    /// The port of Hummingbird's "Server started and listening on HOST:PORT" line (in text or JSON).
-    static func listeningPort(in log: String) -> Int? {
-        guard let range = log.range(of: "listening on ") else { return nil }
-        let address = log[range.upperBound...].prefix { !$0.isWhitespace && $0 != "\"" }
-        return address.split(separator: ":").last.flatMap { Int($0) }
+    /// The ports of Hummingbird's "Server started and listening on HOST:PORT" lines (in text or JSON).
+    static func listeningPorts(in log: String) -> [Int] {
+        log.components(separatedBy: "listening on ").dropFirst().compactMap { rest in
+            let address = rest.prefix { !$0.isWhitespace && $0 != "\"" }
+            return address.split(separator: ":").last.flatMap { Int($0) }
+        }
     }
 
     /// Sends a request and returns the status, headers and body.
