@@ -1,6 +1,7 @@
 import DequeModule
 import Foundation
 import HummingbirdWebSocket
+import Metrics
 import Models
 import Store
 
@@ -55,16 +56,20 @@ struct DeliveryWriter {
             switch action {
             case .send(let event):
                 try await outbound.writeTextMessage(event.text)
+                DeliveryMetrics.delivered.increment()
             case .resync(let frame):
                 try await outbound.writeTextMessage(try WireJSON.text(frame))
+                DeliveryMetrics.resyncs.increment()
             case .resumed(let frame):
                 try await outbound.writeTextMessage(try WireJSON.text(frame))
+                DeliveryMetrics.resumes.increment()
             case .follow(let stream):
                 context.hub.follow(connection, [stream])
             case .unfollow(let stream):
                 context.hub.unfollow(connection, [stream])
             case .read(let stream, let after, let limit):
                 let events = try await context.store.framedEvents(in: stream, after: after, limit: limit)
+                DeliveryMetrics.readFromLog.increment(by: events.count)
                 queue.append(contentsOf: delivery.read(events))
             case .readPositions:
                 let positions = try await context.store.streamPositions(of: connection.userID)
@@ -74,4 +79,15 @@ struct DeliveryWriter {
             }
         }
     }
+}
+
+/// What `/metrics` counts of this node's deliveries. (Made once: a delivery is too frequent to look
+/// its counter up each time.)
+private enum DeliveryMetrics {
+    /// Events written to sockets.
+    static let delivered = Counter(label: "parley_events_delivered_total")
+    /// Events read from the log for a connection: a resume, or a gap after the bus dropped some.
+    static let readFromLog = Counter(label: "parley_events_replayed_total")
+    static let resumes = Counter(label: "parley_resumes_total")
+    static let resyncs = Counter(label: "parley_resyncs_total")
 }

@@ -161,14 +161,15 @@ struct LiveServerTests {
             let before = try await scrape()
             #expect(!before.contains(#"operation="getMe""#))
 
-            let registered = try await server.request(
-                "POST", "/api/v1/auth/register", json: #"{"username":"momo","email":"mo@example.com","password":"a secret phrase"}"#
-            )
-            let token = try #require((try JSONSerialization.jsonObject(with: Data(registered.body.utf8)) as? [String: Any])?["accessToken"] as? String)
+            let http = HTTP(port: server.port)
+            let momo = try await http.register("momo")
+            let token = momo.accessToken
             for _ in 0..<3 { #expect(try await server.request("GET", "/api/v1/me", headers: ["Authorization": "Bearer \(token)"]).status == 200) }
             #expect(try await server.request("GET", "/api/v1/me").status == 401)
-            let socket = RealtimeClient(port: server.port, token: token)
-            try await eventually("hello") { socket.frames.contains { $0.type == "hello" } ? true : nil }
+            let socket = try await http.connect(momo)
+            let notes = try await http.group(momo, members: [], title: "Notes")
+            try await http.send("to self", to: notes, as: momo)
+            _ = try await socket.next(where: { $0.type == "message.created" })
 
             let after = try await scrape()
             #expect(after.contains(#"parley_http_requests_total{operation="getMe",status="200"} 3"#), "\(after)")
@@ -176,6 +177,9 @@ struct LiveServerTests {
             #expect(after.contains(#"parley_http_requests_total{operation="register",status="201"} 1"#))
             #expect(after.contains(#"parley_http_request_duration_seconds_count{operation="getMe"} 4"#))
             #expect(after.contains("parley_websockets_open 1"))
+            #expect(after.contains("parley_resumes_total 1"))
+            let delivered = after.split(separator: "\n").first { $0.hasPrefix("parley_events_delivered_total ") }
+            #expect(delivered.flatMap { Int($0.split(separator: " ")[1]) }.map { $0 >= 2 } == true, "conversation.joined and message.created at least")
             for gauge in ["parley_process_resident_memory_bytes", "parley_process_open_fds", "parley_process_uptime_seconds"] {
                 #expect(after.contains("\n\(gauge) "), "\(gauge)")
             }
