@@ -8,7 +8,7 @@ import Testing
 struct BoundedThreadPoolTests {
     @Test("Past its threads and waiting places, work is refused at once with 503 and Retry-After; what was taken runs")
     func refusesPastTheBound() async throws {
-        let pool = BoundedThreadPool(threads: 1, maxWaiting: 1, jobSeconds: 2, what: "images being processed")
+        let pool = BoundedThreadPool(threads: 1, maxWaiting: 1, jobSeconds: 2, what: "images being processed", metric: "test_pool")
         let gate = DispatchSemaphore(value: 0)
         let running = Atomic<Int>(0)
         async let first: Int = pool.run {

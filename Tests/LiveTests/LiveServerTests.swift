@@ -178,6 +178,9 @@ struct LiveServerTests {
             #expect(after.contains(#"parley_http_request_duration_seconds_count{operation="getMe"} 4"#))
             #expect(after.contains("parley_websockets_open 1"))
             #expect(after.contains("parley_resumes_total 1"))
+            // One hash at registration: it went through the bounded pool, which is empty again.
+            #expect(after.contains("parley_password_hashing_duration_seconds_count 1"))
+            #expect(after.contains("parley_password_hashing_queued 0"))
             let delivered = after.split(separator: "\n").first { $0.hasPrefix("parley_events_delivered_total ") }
             #expect(delivered.flatMap { Int($0.split(separator: " ")[1]) }.map { $0 >= 2 } == true, "conversation.joined and message.created at least")
             for gauge in ["parley_process_resident_memory_bytes", "parley_process_open_fds", "parley_process_uptime_seconds"] {

@@ -34,7 +34,7 @@ package final class ImageProcessor: Service {
     package init(limits: ImageLimits = ImageLimits(), threads: Int = PasswordHasher.defaultThreads, maxWaiting: Int = 16) {
         self.limits = limits
         // A 12-megapixel photo takes about half a second.
-        self.pool = BoundedThreadPool(threads: threads, maxWaiting: maxWaiting, jobSeconds: 0.5, what: "images are being processed")
+        self.pool = BoundedThreadPool(threads: threads, maxWaiting: maxWaiting, jobSeconds: 0.5, what: "images are being processed", metric: "image_processing")
     }
 
     /// Processes `data`, or says why it cannot be an image here (415, 413, 422) or now (503).

@@ -1,5 +1,6 @@
 package import Foundation
 package import Models
+import Metrics
 import NIOPosix
 import Synchronization
 
@@ -16,15 +17,23 @@ package final class BoundedThreadPool: Sendable {
     private let what: String
     private let pool: NIOThreadPool
     private let pending = Atomic<Int>(0)
+    /// For `/metrics`: jobs running or waiting, refusals, and how long a job takes from asking to done.
+    private let depth: Gauge
+    private let refusals: Counter
+    private let duration: Timer
 
     /// - Parameters:
     ///   - what: what the jobs do, for the refusal's words ("passwords being checked").
-    package init(threads: Int, maxWaiting: Int, jobSeconds: Double, what: String) {
+    ///   - metric: the prefix of its metrics (`parley_<metric>_queued`, `_refused_total`, `_duration_seconds`).
+    package init(threads: Int, maxWaiting: Int, jobSeconds: Double, what: String, metric: String) {
         self.threads = max(1, threads)
         self.maxWaiting = max(0, maxWaiting)
         self.jobSeconds = jobSeconds
         self.what = what
         self.pool = NIOThreadPool(numberOfThreads: self.threads)
+        self.depth = Gauge(label: "parley_\(metric)_queued")
+        self.refusals = Counter(label: "parley_\(metric)_refused_total")
+        self.duration = Timer(label: "parley_\(metric)_duration_seconds")
         pool.start()
     }
 
@@ -33,9 +42,12 @@ package final class BoundedThreadPool: Sendable {
 
     /// Runs `work` on one of the threads, or refuses it when too many already wait.
     package func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let started = ContinuousClock.now
         let ahead = pending.wrappingAdd(1, ordering: .relaxed).oldValue
-        defer { pending.wrappingSubtract(1, ordering: .relaxed) }
+        depth.record(ahead + 1)
+        defer { depth.record(pending.wrappingSubtract(1, ordering: .relaxed).newValue) }
         guard ahead < threads + maxWaiting else {
+            refusals.increment()
             let seconds = max(1, Int((Double(ahead) / Double(threads) * jobSeconds).rounded(.up)))
             throw Problem(
                 code: .unavailable,
@@ -44,6 +56,7 @@ package final class BoundedThreadPool: Sendable {
                 retryAfter: seconds
             )
         }
+        defer { duration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1))) }
         return try await pool.runIfActive(work)
     }
 

@@ -26,7 +26,8 @@ package final class PasswordHasher: Service {
             threads: threads,
             maxWaiting: maxWaiting,
             jobSeconds: 0.2 * pow(2, Double(cost - 12)),
-            what: "passwords are being checked"
+            what: "passwords are being checked",
+            metric: "password_hashing"
         )
     }
 
