@@ -20,14 +20,22 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
         self.paths = Self.paths(in: spec)
     }
 
+    /// Only a request no route took (the router's 404) is looked up: the table costs nothing on
+    /// the way to a handler.
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let requestPath = request.uri.path
-        guard requestPath.hasPrefix(basePath + "/"), let path = match(requestPath.dropFirst(basePath.count)) else {
+        do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let requestPath = request.uri.path
+            guard requestPath.hasPrefix(basePath + "/"), let path = match(requestPath.dropFirst(basePath.count)) else { throw error }
+            let allowed = path.methods.contains(.get) ? path.methods.union([.head]) : path.methods
+            guard !allowed.contains(request.method), request.method != .options else { throw error }
+            return refusal(request.method, allowed: allowed)
         }
-        let allowed = path.methods.contains(.get) ? path.methods.union([.head]) : path.methods
-        guard !allowed.contains(request.method), request.method != .options else { return try await next(request, context) }
-        let answer = ProblemResponse.problem(forStatus: 405, detail: "\(request.method.rawValue) is not one of this path's methods.")
+    }
+
+    private func refusal(_ method: HTTPRequest.Method, allowed: Set<HTTPRequest.Method>) -> Response {
+        let answer = ProblemResponse.problem(forStatus: 405, detail: "\(method.rawValue) is not one of this path's methods.")
         var response = RequestMiddleware<AppRequestContext>.response(for: answer, requestID: RequestInfo.current?.requestID ?? "-")
         response.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
         return response
