@@ -71,6 +71,7 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -28,6 +28,8 @@ package struct AppConfiguration: Sendable {
     package var dataDirectory = "./parley-data"
     /// PostgreSQL instead of SQLite.
     package var databaseURL: String?
+    /// How long PostgreSQL operations wait, before answering 503 (shorter in tests).
+    package var databaseTimeouts = PostgresDatabase.Timeouts()
     /// Outgoing mail; without it, mail is written to the log.
     package var smtpURL: String?
     /// A PEM file of certificates to trust for the SMTP server's TLS, besides the system's.

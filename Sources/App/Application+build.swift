@@ -38,7 +38,9 @@ package func buildServer(
     }
     var services: [any Service] = [parts.application] + (parts.realtime.map { [$0] } ?? [])
     if let registry = configuration.metricsRegistry, let port = configuration.metricsPort {
-        services.append(MetricsEndpoint.application(registry: registry, host: configuration.metricsHost, port: port, logger: logger))
+        services.append(
+            MetricsEndpoint.application(registry: registry, host: configuration.metricsHost, port: port, sample: parts.sample, logger: logger)
+        )
     }
     return ParleyServer(
         group: ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)),
@@ -72,7 +74,7 @@ private func assemble(
     _ configuration: AppConfiguration,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-) async throws -> (application: some ApplicationProtocol, realtime: RealtimeServer?) {
+) async throws -> (application: some ApplicationProtocol, realtime: RealtimeServer?, sample: @Sendable () async -> [MetricsEndpoint.Sample]) {
     let database = try await openDatabase(configuration, logger: logger)
     let bus = makeBus(for: database)
     let store = Store(
@@ -80,7 +82,8 @@ private func assemble(
         bus: bus,
         sessions: configuration.sessions,
         accounts: configuration.accounts,
-        blobs: database.kind == .sqlite ? FileBlobStore(directory: configuration.mediaDirectory) : nil
+        blobs: database.kind == .sqlite ? FileBlobStore(directory: configuration.mediaDirectory) : nil,
+        logger: logger
     )
     let tokens = AccessTokens(
         store: store,
@@ -197,6 +200,7 @@ private func assemble(
         images,
         accountMail,
         Janitor(store: store, eventRetention: configuration.realtime.eventRetention, now: configuration.now, logger: logger),
+        StallWatch(logger: logger),
     ]
     // Nodes that serve the API send the pushes its notifications queue, finish account deletions
     // and build data exports.
@@ -222,13 +226,28 @@ private func assemble(
         accountJobs.schemaReady()
         databaseMigrated.finish()
     }
-    return (app, realtime)
+    // Queue depths, read when /metrics is scraped.
+    let sample: @Sendable () async -> [MetricsEndpoint.Sample] = { [realtime] in
+        var samples: [MetricsEndpoint.Sample] = [("parley_mail_queued", "Account mails waiting to be sent.", "\(accountMail.queued)")]
+        if let (total, largest) = realtime?.queued {
+            samples += [
+                ("parley_outbox_queued", "Items waiting to be written to this node's WebSockets.", "\(total)"),
+                ("parley_outbox_queued_largest", "Items waiting for the connection furthest behind.", "\(largest)"),
+            ]
+        }
+        for queue in JobQueue.allCases {
+            guard let waiting = try? await store.waitingJobs(queue) else { continue }
+            samples.append(("parley_jobs_waiting{queue=\"\(queue)\"}", "Work waiting in the database: pushes, exports, account deletions.", "\(waiting)"))
+        }
+        return samples
+    }
+    return (app, realtime, sample)
 }
 
 /// The database the configuration names: PostgreSQL when a URL is given, else the SQLite file.
 func openDatabase(_ configuration: AppConfiguration, logger: Logger) async throws -> any Database & Service {
     if let url = configuration.databaseURL, !url.isEmpty {
-        return try PostgresDatabase(url: url, logger: logger)
+        return try PostgresDatabase(url: url, timeouts: configuration.databaseTimeouts, logger: logger)
     }
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     return try await SQLiteDatabase.open(path: configuration.sqlitePath, logger: logger)

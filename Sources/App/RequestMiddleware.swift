@@ -10,8 +10,9 @@ import NIOFoundationEssentialsCompat
 
 /// The outermost middleware: gives each request its id (the caller's `X-Request-Id` when sane),
 /// binds `RequestInfo`, renders any error that escaped the routes as problem+json, echoes the id,
-/// and writes one access-log line — with the operation and the user once known, the path without
-/// its query, so no token in a URL reaches the log.
+/// and writes one access-log line — with the client's address (behind `--trusted-proxies`, the one
+/// they forwarded), the operation and the user once known, the path without its query, so no token
+/// in a URL reaches the log.
 struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>: RouterMiddleware {
     static var requestIDField: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
     static var forwardedForField: HTTPField.Name { HTTPField.Name("X-Forwarded-For")! }
@@ -49,6 +50,7 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
             "status": "\(response.status.code)",
             "ms": "\((elapsed / .microseconds(1)).rounded() / 1000)",
         ]
+        if let address = info.clientAddress { metadata["client.address"] = "\(address)" }
         if let operation = info.outcome.operation { metadata["operation"] = "\(operation)" }
         if let user = info.outcome.user { metadata["user.id"] = "\(user.lowercased)" }
         context.logger.info("Request", metadata: metadata)

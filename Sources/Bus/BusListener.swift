@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// Feeds a node's `EventBus` from PostgreSQL: LISTENs on the bus's channel on one pooled connection
 /// and turns each NOTIFY back into events and signals. When that connection drops it reconnects
-/// (backing off up to 5 s) and announces `.reconnected`, so that subscribers fill what they missed
+/// (retrying at least once a second) and announces `.reconnected`, so that subscribers fill what they missed
 /// from the log.
 struct BusListener: Service {
     let bus: EventBus
@@ -36,7 +36,7 @@ struct BusListener: Service {
                     logger.warning("Lost the bus connection; reconnecting", metadata: ["error": "\(error)"])
                 }
                 attempt += 1
-                try? await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(attempt, 6)))))
+                try? await Task.sleep(for: .milliseconds(min(1000, 100 * (1 << min(attempt, 4)))))
             }
         }
     }
@@ -44,9 +44,9 @@ struct BusListener: Service {
     private func handle(_ payload: String) async throws {
         switch BusWire.decode(payload) {
         case .event(let event):
-            bus.deliver([.event(event)])
+            bus.deliver([bus.heard(event)])
         case .reference(let stream, let seq):
-            if let event = try await readEvent(stream, seq) { bus.deliver([.event(event)]) }
+            if let event = try await readEvent(stream, seq) { bus.deliver([bus.heard(event)]) }
         case .signal(let signal):
             bus.deliver([.signal(signal)])
         case nil:

@@ -7,8 +7,9 @@ import Synchronization
 
 /// One thing the bus carries to a node's subscribers.
 package enum BusItem: Sendable {
-    /// A committed event and its JSON, delivered once per node in commit order.
-    case event(FramedEvent)
+    /// A committed event and its JSON, delivered once per node in commit order; with the moment
+    /// of its commit when this node committed it (for the bus lag in `/metrics`).
+    case event(FramedEvent, committedAt: ContinuousClock.Instant?)
     /// An ephemeral signal.
     case signal(Signal)
     /// The node's connection to the bus was lost and is back: events may have been missed, so
@@ -32,6 +33,17 @@ package final class EventBus: Sendable {
     private let transport: Transport
     private let subscribers = Mutex<[UUID: AsyncStream<BusItem>.Continuation]>([:])
     private let channel = Mutex<String?>(nil)
+    /// On PostgreSQL, when this node committed the events it has not yet heard back from the bus.
+    private let unheard = Mutex<[EventKey: ContinuousClock.Instant]>([:])
+
+    private struct EventKey: Hashable {
+        let stream: StreamID
+        let seq: Int64
+        init(_ event: FramedEvent) {
+            stream = event.event.stream
+            seq = event.event.seq
+        }
+    }
 
     private init(transport: Transport) {
         self.transport = transport
@@ -93,8 +105,22 @@ package final class EventBus: Sendable {
     /// A transaction has committed `events`, in order. Call it before the next transaction of this
     /// node can commit, so subscribers see commits in order.
     package func committed(_ events: [FramedEvent]) {
-        guard case .inProcess = transport else { return }
-        deliver(events.map(BusItem.event))
+        let now = ContinuousClock.now
+        switch transport {
+        case .inProcess:
+            deliver(events.map { .event($0, committedAt: now) })
+        case .postgres:
+            unheard.withLock { unheard in
+                // Events whose NOTIFY was never heard (the listener was down) must not pile up.
+                if unheard.count >= 10_000 { unheard.removeAll() }
+                for event in events { unheard[EventKey(event)] = now }
+            }
+        }
+    }
+
+    /// The bus item for an event heard from PostgreSQL.
+    func heard(_ event: FramedEvent) -> BusItem {
+        .event(event, committedAt: unheard.withLock { $0.removeValue(forKey: EventKey(event)) })
     }
 
     /// Sends an ephemeral signal to every node, this one included.

@@ -1,3 +1,4 @@
+import Models
 import NIOWebSocket
 
 /// Why the server closes a connection: 4000-4499 mean "reconnect (after fixing what the reason
@@ -8,11 +9,15 @@ package struct CloseCode: Sendable, Equatable, CustomStringConvertible {
 
     /// The server is shutting down or restarting: reconnect, to this node or another, and resume.
     package static let goingAway = CloseCode(code: 1001, reason: "server going away")
+    /// A text frame that is not UTF-8 (sent by the WebSocket layer itself).
+    package static let invalidText = CloseCode(code: 1007, reason: "invalid UTF-8")
     /// Too many invalid frames: a client bug.
     package static let policyViolation = CloseCode(code: 1008, reason: "too many invalid frames")
     /// A frame over the size limit (sent by the WebSocket layer itself).
     package static let tooBig = CloseCode(code: 1009, reason: "frame too big")
     package static let internalError = CloseCode(code: 1011, reason: "internal error")
+    /// The database is unavailable (restarting, unreachable): reconnect after a few seconds and resume.
+    package static let tryAgainLater = CloseCode(code: 1013, reason: "database unavailable")
     /// No valid access token: none in time, a bad one, or it expired. Reconnect with a fresh token.
     package static let authenticationFailed = CloseCode(code: 4001, reason: "authentication failed or expired")
     /// The connection fell too far behind the events sent to it. Reconnect and resume: nothing is lost.
@@ -25,10 +30,15 @@ package struct CloseCode: Sendable, Equatable, CustomStringConvertible {
 
     /// Every code the server sends itself, for the protocol description and its test.
     package static let all: [CloseCode] = [
-        .goingAway, .policyViolation, .tooBig, .internalError, .authenticationFailed, .slowConsumer, .tooManyConnections, .sessionRevoked,
+        .goingAway, .invalidText, .policyViolation, .tooBig, .internalError, .tryAgainLater, .authenticationFailed, .slowConsumer, .tooManyConnections, .sessionRevoked,
     ]
 
     package var description: String { "\(code) \(reason)" }
 
     var webSocketCode: WebSocketErrorCode { WebSocketErrorCode(codeNumber: Int(code)) }
+
+    /// How to close a connection that `error` ended.
+    static func closing(after error: any Error) -> CloseCode {
+        (error as? Problem)?.code == .unavailable ? .tryAgainLater : .internalError
+    }
 }

@@ -20,7 +20,9 @@ struct ConnectionHandler {
     /// The client's address, if known.
     let address: IPAddress?
 
-    func run() async {
+    /// Throws what the WebSocket layer refused in the client's frames, for it to close with the
+    /// matching code (1007 for text that is not UTF-8).
+    func run() async throws {
         var messages = inbound.messages(maxSize: context.configuration.maxFrameSize).makeAsyncIterator()
         guard let (identity, cursors) = await authenticate(&messages) else {
             await close(.authenticationFailed)
@@ -37,6 +39,7 @@ struct ConnectionHandler {
             await close(refusal)
             return
         }
+        var refused: (any Error)?
         do {
             let positions = try await subscribe(connection)
             try await announceOnline(connection)
@@ -44,26 +47,28 @@ struct ConnectionHandler {
             if let cursors { connection.send(.resume(id: nil, cursors: cursors)) }
             let timers = ConnectionTimers(connection: connection, loop: channel.eventLoop, now: context.now)
             timers.start(resumeWindow: context.configuration.resumeWindow)
-            await withTaskGroup(of: Void.self) { group in
+            refused = await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     var writer = DeliveryWriter(context: context, connection: connection, outbound: outbound, positions: positions)
                     await writer.run()
                     await closeSocket(for: connection)
                 }
                 var reader = Reader(context: context, connection: connection, startPending: cursors == nil)
-                await reader.run(&messages)
+                let refused = await reader.run(&messages)
                 connection.outbox.terminate(.ended)
                 // The writer finishes (and sends its close frame, if it has one) before the group ends.
+                return refused
             }
             timers.stop()
         } catch {
             context.logger.error("Realtime connection failed", metadata: ["error": "\(error)"])
-            connection.terminate(.internalError)
+            connection.terminate(.closing(after: error))
             await closeSocket(for: connection)
         }
         context.hub.remove(connection)
         let graceUntil = context.now().addingTimeInterval(context.configuration.presenceGrace)
         try? await context.store.presenceDisconnected(connection.id, graceUntil: graceUntil)
+        if let refused { throw refused }
     }
 
     // MARK: - Opening

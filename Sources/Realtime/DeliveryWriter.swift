@@ -43,8 +43,11 @@ struct DeliveryWriter {
                     try await perform(delivery.busReconnected())
                 }
             }
+        } catch let problem as Problem {
+            // The log could not be read (the database is unavailable, say): the client reconnects and resumes.
+            connection.terminate(.closing(after: problem))
         } catch {
-            // The socket went away, or the log could not be read: either way this connection is over.
+            // The socket went away: nothing to send.
             connection.outbox.terminate(.ended)
         }
     }

@@ -121,6 +121,14 @@ final class Hub: Sendable {
 
     var count: Int { registry.withLock { $0.connections.count } }
 
+    /// Items waiting in the connections' outboxes: in all, and in the fullest.
+    var queued: (total: Int, largest: Int) {
+        registry.withLock { Array($0.connections.values) }.reduce(into: (0, 0)) { sum, connection in
+            let queued = connection.outbox.queued
+            sum = (sum.0 + queued, max(sum.1, queued))
+        }
+    }
+
     /// Refuses new connections and closes every open one with `code`.
     func closeAll(_ code: CloseCode) {
         let all = registry.withLock { registry in

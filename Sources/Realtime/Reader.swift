@@ -25,11 +25,19 @@ struct Reader {
         self.lastRefill = .now
     }
 
-    mutating func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async {
-        // Ends when the client closes or the socket goes; an oversized frame makes the WebSocket
-        // layer close with 1009.
-        while let message = try? await messages.next() {
-            guard connection.outbox.termination == nil else { return }
+    /// Answers the client's frames until it closes or the socket goes. Returns what the WebSocket
+    /// layer threw, if anything: a frame it refused (text that is not UTF-8, say), which the layer
+    /// closes the connection for with the matching code once the handler rethrows it.
+    mutating func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async -> (any Error)? {
+        while true {
+            let message: WebSocketMessage
+            do {
+                guard let next = try await messages.next() else { return nil }
+                message = next
+            } catch {
+                return error
+            }
+            guard connection.outbox.termination == nil else { return nil }
             guard case .text(let text) = message else {
                 refuse(FrameError(id: nil, code: .invalidFrame, detail: "Frames are JSON text."))
                 continue

@@ -6,6 +6,7 @@ package import Hummingbird
 package import HummingbirdWebSocket
 package import Logging
 import Models
+import Metrics
 package import NIOCore
 import ServiceLifecycle
 package import Store
@@ -57,6 +58,9 @@ package final class RealtimeServer: Service {
     /// The connections open on this node.
     package var connectionCount: Int { context.hub.count }
 
+    /// Items waiting to be written to this node's connections: in all, and to the furthest behind.
+    package var queued: (total: Int, largest: Int) { context.hub.queued }
+
     /// Adds the WebSocket endpoint to a router built for WebSocket upgrades.
     package func registerRoutes<Context: RealtimeRequestContext>(on router: Router<Context>) {
         let context = context
@@ -71,7 +75,7 @@ package final class RealtimeServer: Service {
             return ownOrigins.contains(origin) || context.configuration.allowedOrigins.contains(origin) ? .upgrade([:]) : .dontUpgrade
         }) { inbound, outbound, request in
             let headers = request.request.headers
-            await ConnectionHandler(
+            try await ConnectionHandler(
                 context: context,
                 inbound: inbound,
                 outbound: outbound,
@@ -112,7 +116,8 @@ package final class RealtimeServer: Service {
     private func route(_ bus: AsyncStream<BusItem>, presence: AsyncStream<Signal>.Continuation) async {
         for await item in bus {
             switch item {
-            case .event(let event):
+            case .event(let event, let committedAt):
+                if let committedAt { BusMetrics.lag.recordNanoseconds(Int64((ContinuousClock.now - committedAt) / .nanoseconds(1))) }
                 context.hub.route(event)
             case .signal(let signal):
                 if case .typing(let conversationID, let userID) = signal {
@@ -127,4 +132,10 @@ package final class RealtimeServer: Service {
         }
         presence.finish()
     }
+}
+
+/// What `/metrics` shows of the bus.
+private enum BusMetrics {
+    /// From the commit of an event this node wrote to its routing to this node's connections.
+    static let lag = Timer(label: "parley_bus_lag_seconds")
 }

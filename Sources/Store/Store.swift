@@ -1,5 +1,6 @@
 package import Bus
 import Foundation
+package import Logging
 import Models
 import SQLKit
 import Synchronization
@@ -21,6 +22,12 @@ package struct Store: Sendable {
     package let media: MediaLinks
     /// The account rules it enforces.
     package let accounts: AccountPolicy
+    /// Where a slow write is reported.
+    let logger: Logger
+
+    /// A write that takes longer than this, waiting for the database included, is logged with the
+    /// function that made it: the first clue to a latency stall.
+    static let slowWrite: Duration = .milliseconds(100)
 
     /// A store on `database`. Images go to `blobs`; without one, into PostgreSQL itself, or with
     /// SQLite into a fresh temporary folder (the server passes its data folder's).
@@ -29,8 +36,10 @@ package struct Store: Sendable {
         bus: EventBus,
         sessions: SessionPolicy = SessionPolicy(),
         accounts: AccountPolicy = AccountPolicy(),
-        blobs: (any BlobStore)? = nil
+        blobs: (any BlobStore)? = nil,
+        logger: Logger = Logger(label: "parley.store")
     ) {
+        self.logger = logger
         self.database = database
         self.bus = bus
         self.sessions = sessions
@@ -47,10 +56,17 @@ package struct Store: Sendable {
     ///
     /// A transaction the database aborted to break a deadlock, or for a serialization conflict, is
     /// run again, up to `Store.attempts` times in all.
-    func write<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T {
+    func write<T: Sendable>(function: StaticString = #function, _ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
         let kind = database.kind
         let bus = bus
         let media = media
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            if elapsed > Self.slowWrite {
+                logger.notice("Slow database write", metadata: ["function": "\(function)", "ms": "\(elapsed / .milliseconds(1))"])
+            }
+        }
         try await bus.prepare()
         for attempt in 1... {
             do {
@@ -72,7 +88,7 @@ package struct Store: Sendable {
     static let attempts = 4
 
     /// Reads outside any transaction.
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await database.read(body)
     }
 }

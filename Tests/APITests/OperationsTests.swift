@@ -45,34 +45,4 @@ struct OperationsTests {
             #expect(String(buffer: response.body) == file)
         }
     }
-
-    @Test(
-        "readyz answers 503 while PostgreSQL is unreachable, and 200 again once it is back",
-        .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL")
-    )
-    func readinessFollowsTheDatabase() async throws {
-        let postgresURL = try #require(TestBackend.postgresURL)
-        let target = try #require(URLComponents(string: postgresURL))
-        let proxy = try await TCPProxy(to: target.host ?? "127.0.0.1", port: target.port ?? 5432)
-        try await TestBackend.postgres.withConfiguration { configuration in
-            var configuration = configuration
-            let databaseURL = try #require(configuration.databaseURL)
-            var url = try #require(URLComponents(string: databaseURL))
-            url.port = proxy.port
-            configuration.databaseURL = url.string
-            try await withApp(configuration) { app in
-                #expect(try await app.raw(.get, "/readyz").status == .ok)
-                await proxy.cut()
-                let down = try await app.raw(.get, "/readyz")
-                #expect(down.status == .serviceUnavailable)
-                #expect(String(buffer: down.body).contains("database"))
-                #expect(try await app.raw(.get, "/healthz").status == .ok)
-                proxy.restore()
-                try await eventually(timeout: .seconds(20), "readiness after the database came back") { () -> Bool? in
-                    try await app.raw(.get, "/readyz").status == .ok ? true : nil
-                }
-            }
-        }
-        await proxy.stop()
-    }
 }

@@ -65,11 +65,12 @@ struct BusWireTests {
         bus.committed([try FramedEvent(Self.event)])
         try await bus.publish(.typing(conversationID: UUID(), userID: UUID()))
         for index in 0..<2 {
-            guard case .event(let framed)? = index == 0 ? await first.next() : await second.next() else {
+            guard case .event(let framed, let committedAt)? = index == 0 ? await first.next() : await second.next() else {
                 Issue.record("expected the event first")
                 continue
             }
             #expect(framed.event == Self.event)
+            #expect(committedAt != nil)
         }
         guard case .signal? = await first.next() else {
             Issue.record("expected the signal second")

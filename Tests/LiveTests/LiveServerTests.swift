@@ -143,7 +143,7 @@ struct LiveServerTests {
         }
     }
 
-    @Test("--metrics-port: /metrics on its own listener counts requests by operation and status, open WebSockets, memory, descriptors and uptime", arguments: [TestBackend.sqlite])
+    @Test("--metrics-port: /metrics on its own listener counts requests by operation and status, WebSockets, database waits, bus lag, queues, mail, memory, descriptors and uptime", arguments: [TestBackend.sqlite])
     func metrics(backend: TestBackend) async throws {
         try await backend.withLocation { location in
             let logs = try Repository.temporaryDirectory("parley-live")
@@ -158,8 +158,13 @@ struct LiveServerTests {
                 #expect(answer.status == 200)
                 return answer.body
             }
+            /// The value of a sample, by its name with labels.
+            func value(_ sample: String, in text: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            }
             let before = try await scrape()
             #expect(!before.contains(#"operation="getMe""#))
+            let writesBefore = try #require(value("parley_db_wait_seconds_count", in: before), "the migration's writes")
 
             let http = HTTP(port: server.port)
             let momo = try await http.register("momo")
@@ -185,6 +190,20 @@ struct LiveServerTests {
             #expect(delivered.flatMap { Int($0.split(separator: " ")[1]) }.map { $0 >= 2 } == true, "conversation.joined and message.created at least")
             for gauge in ["parley_process_resident_memory_bytes", "parley_process_open_fds", "parley_process_uptime_seconds"] {
                 #expect(after.contains("\n\(gauge) "), "\(gauge)")
+            }
+            // The database: writes waited for the writer, which is free again; the bus carried this
+            // node's commits to its connections; the queues are there and empty.
+            #expect(try #require(value("parley_db_wait_seconds_count", in: after)) > writesBefore)
+            #expect(value("parley_bus_lag_seconds_count", in: after).map { $0 >= 2 } == true)
+            #expect(value("parley_outbox_queued", in: after) == 0)
+            #expect(value("parley_outbox_queued_largest", in: after) == 0)
+            for queue in ["pushes", "exports", "accountDeletions"] {
+                #expect(value(#"parley_jobs_waiting{queue="\#(queue)"}"#, in: after) == 0, "\(queue)")
+            }
+            // Registration queued a verification mail, written to the log here.
+            try await eventually("the verification mail counted") { () -> Bool? in
+                let text = try await scrape()
+                return value("parley_mails_sent_total", in: text) == 1 && value("parley_mail_queued", in: text) == 0 ? true : nil
             }
             // Never on the public port.
             #expect(try await server.request("GET", "/metrics").status == 404)

@@ -120,6 +120,20 @@ struct RobustnessTests {
         }
     }
 
+    @Test("A text frame that is not UTF-8 closes with 1007; the server stays ready", arguments: TestBackend.all)
+    func invalidUTF8(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let alice = try await running.http.register("alice")
+            // "(" after a lead byte that promises a second one: not UTF-8.
+            let answer = try await RawWebSocket.upgrade(
+                port: running.port, headers: ["Authorization": "Bearer \(alice.accessToken)"], then: [(opcode: 0x1, payload: [0x7B, 0xC3, 0x28, 0x7D])]
+            )
+            #expect(answer.status.contains("101"))
+            #expect(answer.closeCode == 1007)
+            #expect(try await running.http.request("GET", "/readyz").status == 200)
+        }
+    }
+
     @Test("Frames beyond the rate limit are refused, not served, and the refusal echoes their id", arguments: TestBackend.all)
     func rateLimit(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in

@@ -19,6 +19,8 @@ package actor ChildProcess {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        // The child has its own copy; this one would stay open for the rest of the test process.
+        try? log.close()
         self.process = process
         self.logPath = logPath
     }

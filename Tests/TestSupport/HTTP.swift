@@ -34,7 +34,8 @@ package struct HTTP: Sendable {
         _ path: String,
         json: [String: any Sendable]? = nil,
         token: String? = nil,
-        headers: [String: String] = [:]
+        headers: [String: String] = [:],
+        timeout: Duration = .seconds(10)
     ) async throws -> Response {
         var headers = headers
         var body: String?
@@ -43,21 +44,25 @@ package struct HTTP: Sendable {
             headers["Content-Type"] = "application/json"
         }
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        return try await request(method, path, body: body, headers: headers)
+        return try await request(method, path, body: body, headers: headers, timeout: timeout)
     }
 
     /// A request with a body of any kind.
-    package func request(_ method: String, _ path: String, body: String?, headers: [String: String] = [:]) async throws -> Response {
-        try await request(method, path, data: body.map { Data($0.utf8) }, headers: headers)
+    package func request(
+        _ method: String, _ path: String, body: String?, headers: [String: String] = [:], timeout: Duration = .seconds(10)
+    ) async throws -> Response {
+        try await request(method, path, data: body.map { Data($0.utf8) }, headers: headers, timeout: timeout)
     }
 
     /// A request with a body of bytes.
-    package func request(_ method: String, _ path: String, data: Data?, headers: [String: String] = [:]) async throws -> Response {
+    package func request(
+        _ method: String, _ path: String, data: Data?, headers: [String: String] = [:], timeout: Duration = .seconds(10)
+    ) async throws -> Response {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         if let data { request.body = .bytes(ByteBuffer(bytes: data)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
         var fields: [String: String] = [:]
         for header in response.headers { fields[header.name.lowercased()] = header.value }
         let data = try await response.body.collect(upTo: 64 << 20)

@@ -35,6 +35,12 @@ package final class RawSocket: @unchecked Sendable {
         guard sent >= 0 else { throw TestSetupError("the peer closed") }
     }
 
+    /// Sends `bytes`; throws once the peer has closed.
+    package func send(bytes: [UInt8]) throws {
+        let sent = bytes.withUnsafeBufferPointer { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent >= 0 else { throw TestSetupError("the peer closed") }
+    }
+
     /// Whether the peer has closed its end (a read would return end-of-file now).
     package func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0
@@ -78,22 +84,36 @@ package enum RawWebSocket {
     /// What the server answered an upgrade of `/api/v1/realtime` with `headers`: its status line,
     /// the frames it sent (opcode and payload) until it closed, and the close code.
     /// Reads on a thread of its own: the socket blocks until the server closes it.
-    package static func upgrade(port: Int, headers: [String: String] = [:]) async throws -> Answer {
+    /// `frames` (opcode and payload, sent masked as a client must) follow the request at once.
+    package static func upgrade(port: Int, headers: [String: String] = [:], then frames: [(opcode: UInt8, payload: [UInt8])] = []) async throws -> Answer {
         try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try upgradeBlocking(port: port, headers: headers) }) }.start()
+            Thread { continuation.resume(with: Result { try upgradeBlocking(port: port, headers: headers, frames: frames) }) }.start()
         }
+    }
+
+    /// A client frame: final, masked, of a payload under 64 KiB.
+    static func masked(opcode: UInt8, payload: [UInt8]) -> [UInt8] {
+        let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+        var frame: [UInt8] = [0x80 | opcode]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else {
+            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        }
+        return frame + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
     }
 
     /// The status line, the frames until the close (opcode and payload), and the close code.
     package typealias Answer = (status: String, frames: [(opcode: UInt8, payload: [UInt8])], closeCode: Int?)
 
-    private static func upgradeBlocking(port: Int, headers: [String: String]) throws -> Answer {
+    private static func upgradeBlocking(port: Int, headers: [String: String], frames outgoing: [(opcode: UInt8, payload: [UInt8])]) throws -> Answer {
         let socket = try RawSocket(port: port)
         let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
         try socket.send(
             "GET /api/v1/realtime HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n"
         )
+        for frame in outgoing { try socket.send(bytes: masked(opcode: frame.opcode, payload: frame.payload)) }
         let bytes = socket.receiveAll(timeout: .seconds(10))
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else {

@@ -12,6 +12,7 @@ package final class TCPProxy: Sendable {
     private final class State: Sendable {
         let connections = Mutex<[any Channel]>([])
         let isOpen = Atomic<Bool>(true)
+        let isStalled = Atomic<Bool>(false)
     }
 
     /// Starts forwarding connections on a free port to `host:port`.
@@ -41,7 +42,7 @@ package final class TCPProxy: Sendable {
                         let (toTarget, toClient) = GlueHandler.pair()
                         try inbound.pipeline.syncOperations.addHandler(toTarget)
                         try outbound.pipeline.syncOperations.addHandler(toClient)
-                        try inbound.syncOptions?.setOption(.autoRead, value: true)
+                        if !state.isStalled.load(ordering: .relaxed) { try inbound.syncOptions?.setOption(.autoRead, value: true) }
                     }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -61,6 +62,23 @@ package final class TCPProxy: Sendable {
     /// Accepts connections again.
     package func restore() {
         state.isOpen.store(true, ordering: .relaxed)
+    }
+
+    /// Stops forwarding bytes without closing anything, as a peer that hangs or a network that
+    /// drops everything does: new connections are accepted and go nowhere too. Until `unstall`.
+    package func stall() async {
+        state.isStalled.store(true, ordering: .relaxed)
+        for channel in state.connections.withLock({ $0 }) {
+            try? await channel.setOption(.autoRead, value: false)
+        }
+    }
+
+    /// Forwards again what waited and what comes.
+    package func unstall() async {
+        state.isStalled.store(false, ordering: .relaxed)
+        for channel in state.connections.withLock({ $0 }) {
+            try? await channel.setOption(.autoRead, value: true)
+        }
     }
 
     /// Stops listening and closes every connection.

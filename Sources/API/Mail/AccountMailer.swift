@@ -2,7 +2,9 @@ import Auth
 package import Foundation
 package import Logging
 import Models
+import Metrics
 import ServiceLifecycle
+import Synchronization
 package import Store
 
 /// Mails the links that prove control of an address, off the request path: a handler only queues
@@ -35,6 +37,9 @@ package final class AccountMailer: Service {
     private let logger: Logger
     private let queue: AsyncStream<Job>
     private let enqueue: AsyncStream<Job>.Continuation
+    private let waiting = Atomic<Int>(0)
+    private static let sent = Counter(label: "parley_mails_sent_total")
+    private static let failures = Counter(label: "parley_mail_failures_total")
 
     package init(store: Store, mailer: any Mailer, publicURL: String, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store
@@ -76,14 +81,20 @@ package final class AccountMailer: Service {
     private func queue(_ job: Job) {
         if case .dropped = enqueue.yield(job) {
             logger.warning("Account mail queue is full; a request was dropped")
+        } else {
+            waiting.add(1, ordering: .relaxed)
         }
     }
+
+    /// Mails queued and not yet handled, for `/metrics`.
+    package var queued: Int { waiting.load(ordering: .relaxed) }
 
     /// Works through the queue until shutdown, then finishes what is queued.
     package func run() async {
         await withGracefulShutdownHandler {
             for await job in queue {
                 await process(job)
+                waiting.subtract(1, ordering: .relaxed)
             }
         } onGracefulShutdown: {
             self.enqueue.finish()
@@ -128,8 +139,10 @@ package final class AccountMailer: Service {
                 (mails, user) = ([exportMail(to: recipient, link: publicURL + path)], account.id)
             }
             for mail in mails { try await mailer.send(mail) }
+            Self.sent.increment(by: mails.count)
             logger.info(mailer is LoggingMailer ? "\(what) written to the log" : "\(what) sent", metadata: ["user": "\(user.lowercased)"])
         } catch {
+            Self.failures.increment()
             logger.error("Account mail failed", metadata: ["error": "\(error)"])
         }
     }

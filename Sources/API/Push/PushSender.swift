@@ -3,6 +3,7 @@ import Crypto
 import Models
 package import Foundation
 package import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
@@ -103,6 +104,7 @@ package final class PushSender: Service, Sendable {
             _ = try? await response.body.collect(upTo: 64 * 1024)
             switch response.status.code {
             case 200..<300:
+                Self.sent.increment()
                 try await store.finishPushJob(job.id)
             case 404, 410:
                 logger.info("Push subscription gone; deleted", metadata: ["host": "\(host)", "status": "\(response.status.code)"])
@@ -114,7 +116,7 @@ package final class PushSender: Service, Sendable {
                 logger.warning("Push refused; dropped", metadata: ["host": "\(host)", "status": "\(response.status.code)"])
                 try await store.finishPushJob(job.id)
             }
-        } catch let problem as Problem {
+        } catch let problem as Problem where problem.code != .unavailable {
             logger.warning("Push endpoint no longer allowed; dropped", metadata: ["host": "\(host)", "detail": "\(problem.detail ?? "")"])
             try? await store.finishPushJob(job.id)
         } catch WebPushError.badSubscriptionKeys, WebPushError.badEndpoint, WebPushError.payloadTooLarge {
@@ -125,7 +127,12 @@ package final class PushSender: Service, Sendable {
         }
     }
 
+    private static let sent = Counter(label: "parley_pushes_sent_total")
+    /// Attempts that failed and are retried (or dropped after the last).
+    private static let failures = Counter(label: "parley_push_failures_total")
+
     private func retry(_ job: PushJob, after retryAfter: TimeInterval?, reason: String, host: String) async throws {
+        Self.failures.increment()
         guard job.attempts < Self.maxAttempts else {
             logger.warning("Push failed \(job.attempts) times; dropped", metadata: ["host": "\(host)", "reason": "\(reason)"])
             try await store.finishPushJob(job.id)

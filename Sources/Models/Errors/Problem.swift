@@ -137,6 +137,14 @@ extension Problem {
         Problem(code: .payloadTooLarge, title: "Content too large", detail: "The request body is larger than \(limit) bytes.")
     }
 
+    /// The database did not answer in time, or not at all (restarting, unreachable, stalled).
+    package static let databaseUnavailable = Problem(
+        code: .unavailable,
+        title: "Service unavailable",
+        detail: "The database is unavailable. Try again in 2 seconds.",
+        retryAfter: 2
+    )
+
     package static let internalError = Problem(
         code: .internalError,
         title: "Internal server error",

@@ -18,15 +18,15 @@ package protocol Database: Sendable {
     var kind: DatabaseKind { get }
 
     /// Runs reads outside any transaction.
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     ///
     /// `committed` runs after the commit and before any later write of this process commits (SQLite
     /// still holds its write lock), so what it hands on follows commit order.
     func write<T: Sendable>(
-        _ body: @Sendable (any SQLDatabase) async throws -> T,
-        committed: @Sendable (T) -> Void
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
+        committed: @escaping @Sendable (T) -> Void
     ) async throws -> T
 
     /// Whether `error` is the database refusing a duplicate in a unique index.
@@ -44,7 +44,7 @@ extension Database {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    package func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await write(body, committed: { _ in })
     }
 }

@@ -4,7 +4,7 @@ import SQLKit
 /// A table of work that the nodes take turns on. Each row is due at its `next_attempt_at` and counts
 /// its `attempts`; a node claims due rows by moving `next_attempt_at` to the end of its lease, so
 /// another node takes a row over only when the node that claimed it stopped before finishing.
-package enum JobQueue: Sendable {
+package enum JobQueue: Sendable, CaseIterable {
     /// Web Push messages waiting to go out (`push_outbox`).
     case pushes
     /// Data exports waiting to be built (`exports` not yet ready).
@@ -43,6 +43,14 @@ extension Store {
                     + " ORDER BY next_attempt_at LIMIT \(bind: limit)" + skipLocked + ") RETURNING \(unsafeRaw: returning)"
             ).all()
         }
+    }
+
+    /// How many rows of `queue` are still work, due or not.
+    package func waitingJobs(_ queue: JobQueue) async throws -> Int {
+        let row = try await read {
+            try await $0.raw("SELECT count(*) AS waiting FROM \(unsafeRaw: queue.table) WHERE \(unsafeRaw: queue.pending)TRUE").first()
+        }
+        return try row?.decode(column: "waiting", as: Int.self) ?? 0
     }
 
     /// Moves the next attempt of a claimed row of `queue` to `date`: later to keep the lease or to

@@ -1,10 +1,14 @@
 import Foundation
+import Models
 package import Logging
 import NIOSSL
 import PostgresKit
 package import PostgresNIO
 package import SQLKit
 import ServiceLifecycle
+import Synchronization
+import NIOCore
+import NIOPosix
 
 /// A shared PostgreSQL database, reached through a `PostgresClient` connection pool.
 ///
@@ -14,33 +18,104 @@ package final class PostgresDatabase: Database, Service {
     /// The pool; the bus shares it for NOTIFY and LISTEN.
     package let client: PostgresClient
 
+    /// How long an operation may wait for a pooled connection, then how long it may hold it, before
+    /// it fails with `Problem.databaseUnavailable` (503). A connection held too long is closed, since
+    /// a PostgreSQL that stopped answering would never end its query.
+    package struct Timeouts: Sendable {
+        package var connection: Duration
+        package var operation: Duration
+
+        package init(connection: Duration = .seconds(5), operation: Duration = .seconds(15)) {
+            self.connection = connection
+            self.operation = operation
+        }
+    }
+
+    private let timeouts: Timeouts
+
     /// Prepares a pool for `url` (`postgres://user:password@host:port/database?sslmode=...`).
-    package init(url: String, logger: Logger) throws {
+    package init(url: String, timeouts: Timeouts = Timeouts(), logger: Logger) throws {
         var configuration = try Self.configuration(url: url)
         configuration.options.additionalStartupParameters.append(("application_name", "parley"))
+        configuration.options.connectTimeout = timeouts.connection
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.timeouts = timeouts
     }
 
     package func run() async throws {
         await client.run()
     }
 
-    package func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+    package func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withConnection { connection in
             try await body(connection.sql(queryLogLevel: nil))
         }
     }
 
     package func write<T: Sendable>(
-        _ body: @Sendable (any SQLDatabase) async throws -> T,
-        committed: @Sendable (T) -> Void
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
+        committed: @escaping @Sendable (T) -> Void
     ) async throws -> T {
-        try await client.withConnection { connection in
+        try await withConnection { connection in
             let sql = connection.sql(queryLogLevel: nil)
             return try await sql.transaction(begin: "BEGIN", body, committed: committed)
         }
     }
 
+    /// Runs `body` on a pooled connection within `timeouts`; a database that is down, restarting or
+    /// silent throws `Problem.databaseUnavailable` instead of whatever the driver said.
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let requested = ContinuousClock.now
+        let leased = Flag()
+        do {
+            return try await OperationDeadline.run(connection: timeouts.connection, operation: timeouts.operation) { [client, timeouts] control in
+                try await client.withConnection { connection in
+                    leased.set()
+                    control.connected()
+                    // A query sent on a connection that closed under it (a restart) is never answered:
+                    // the caller hears at once. A silent server never answers either: past the
+                    // deadline its connection is closed, so nothing stays waiting on it.
+                    let started = NIODeadline.now()
+                    let watch = connection.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { task in
+                        if connection.isClosed {
+                            control.connectionLost()
+                            task.cancel()
+                        } else if NIODeadline.now() - started > TimeAmount(timeouts.operation) {
+                            connection.close().whenComplete { _ in }
+                        }
+                    }
+                    defer { watch.cancel() }
+                    return try await DatabaseMetrics.holding(since: requested) { try await body(connection) }
+                }
+            }
+        } catch {
+            // No connection to be had (refused, timed out, the pool's circuit breaker open) is an
+            // unavailable database too.
+            throw !leased.isSet || Self.isUnavailability(error) ? Problem.databaseUnavailable : error
+        }
+    }
+
+    /// Whether `error` says the database connection was lost or is going away, rather than that a
+    /// statement was refused: a closed or broken connection, an administrator's shutdown (SQLSTATE
+    /// class 57P) or a connection exception (class 08).
+    static func isUnavailability(_ error: any Error) -> Bool {
+        switch error {
+        case is ChannelError, is IOError:
+            return true
+        case let error as PSQLError:
+            switch error.code {
+            case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed:
+                return true
+            case .server:
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return state.hasPrefix("57P") || state.hasPrefix("08")
+            default:
+                return false
+            }
+        default:
+            return false
+        }
+    }
 
     package func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw
@@ -128,4 +203,11 @@ package final class PostgresDatabase: Database, Service {
 package struct DatabaseURLError: Error, CustomStringConvertible {
     package var reason: String
     package var description: String { "Invalid database URL: \(reason)" }
+}
+
+/// Set once, read from any task.
+private final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }

@@ -62,18 +62,21 @@ package final class SQLiteDatabase: Database, Service {
         return SQLiteDatabase(path: path, writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool)
     }
 
-    package func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let index = nextReader.add(1, ordering: .relaxed).newValue % readers.count
         return try await body(readers[index].sql(queryLogLevel: nil))
     }
 
     package func write<T: Sendable>(
-        _ body: @Sendable (any SQLDatabase) async throws -> T,
-        committed: @Sendable (T) -> Void
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
+        committed: @escaping @Sendable (T) -> Void
     ) async throws -> T {
-        try await writeLock.withLock {
-            let sql = writer.sql(queryLogLevel: nil)
-            return try await sql.transaction(begin: "BEGIN IMMEDIATE", body, committed: committed)
+        let requested = ContinuousClock.now
+        return try await writeLock.withLock {
+            try await DatabaseMetrics.holding(since: requested) {
+                let sql = writer.sql(queryLogLevel: nil)
+                return try await sql.transaction(begin: "BEGIN IMMEDIATE", body, committed: committed)
+            }
         }
     }
 

@@ -1,0 +1,24 @@
+import Metrics
+import Synchronization
+
+/// What `/metrics` shows of the database: connections in use, how long operations waited for one
+/// and then held it — on PostgreSQL every operation and the pool, on SQLite the writer and its
+/// write lock.
+enum DatabaseMetrics {
+    private static let held = Atomic<Int>(0)
+    private static let inUse = Gauge(label: "parley_db_connections_in_use")
+    private static let wait = Timer(label: "parley_db_wait_seconds")
+    private static let hold = Timer(label: "parley_db_hold_seconds")
+
+    /// Runs `body` as an operation that got its connection now, having asked for it at `requested`.
+    static func holding<T>(since requested: ContinuousClock.Instant, _ body: () async throws -> T) async rethrows -> T {
+        let start = ContinuousClock.now
+        wait.recordNanoseconds(Int64((start - requested) / .nanoseconds(1)))
+        inUse.record(held.add(1, ordering: .relaxed).newValue)
+        defer {
+            hold.recordNanoseconds(Int64((ContinuousClock.now - start) / .nanoseconds(1)))
+            inUse.record(held.subtract(1, ordering: .relaxed).newValue)
+        }
+        return try await body()
+    }
+}
