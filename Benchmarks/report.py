@@ -26,9 +26,9 @@ def chart(sweeps, path, machine):
     figure, axes = plt.subplots(figsize=(8, 5), dpi=120)
     for index, sweep in enumerate(sweeps):
         color = f"C{index}"
-        rates = [step["rate"] for step in sweep["steps"]]
+        rates = [step["rate"] for step in sweep.get("worst", sweep["steps"])]
         for key, style, name in (("p50", "-", "p50"), ("p99", "--", "p99"), ("p999", ":", "p99.9")):
-            values = [step["latency"][key] for step in sweep["steps"]]
+            values = [step["latency"][key] for step in sweep.get("worst", sweep["steps"])]
             axes.plot(rates, values, style, color=color, marker="o", markersize=3, label=f"{sweep['label']} {name}")
     threshold = sweeps[0]["thresholdMs"] if sweeps else 50
     axes.axhline(threshold, color="grey", linewidth=0.8)
@@ -52,13 +52,13 @@ def ms(value):
 
 def sweep_table(sweeps):
     labels = [sweep["label"] for sweep in sweeps]
-    rates = sorted({step["rate"] for sweep in sweeps for step in sweep["steps"]})
+    rates = sorted({step["rate"] for sweep in sweeps for step in sweep.get("worst", sweep["steps"])})
     rows = ["| offered msg/s | " + " | ".join(f"{label} p50 / p99 (ms)" for label in labels) + " |",
             "|---" * (len(labels) + 1) + "|"]
     for rate in rates:
         cells = []
         for sweep in sweeps:
-            step = next((step for step in sweep["steps"] if step["rate"] == rate), None)
+            step = next((step for step in sweep.get("worst", sweep["steps"]) if step["rate"] == rate), None)
             if step is None:
                 cells.append("—")
             else:

@@ -116,7 +116,9 @@ stop_node "$node_pid"
 # Outside $work, and open to the `postgres` user who owns the cluster when this runs as root.
 postgres_dir=$(mktemp -d /tmp/parley-bench-postgres.XXXXXX)
 chmod 755 "$postgres_dir"
-database_url=$(scripts/postgres-sandbox start "$postgres_dir")
+# PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes on): figures that hold
+# for a real deployment, not a test cluster's.
+database_url=$(DURABLE=1 scripts/postgres-sandbox start "$postgres_dir")
 start_node postgres --database-url "$database_url"
 rest_and_fanout postgres --server "$node_url"
 stop_node "$node_pid"
