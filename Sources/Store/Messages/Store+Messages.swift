@@ -80,9 +80,9 @@ extension Store {
                     alongside: { seq in
                         [
                             """
-                            INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at)
+                            INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at, mentions_all)
                             VALUES (\(bind: message.id), \(bind: conversationID), \(bind: seq), \(bind: senderID),
-                                    \(bind: clientMessageID), \(bind: body), \(bind: replyToID), \(bind: now))
+                                    \(bind: clientMessageID), \(bind: body), \(bind: replyToID), \(bind: now), \(bind: mentions.all ? 1 : 0))
                             """,
                             """
                             UPDATE conversations SET last_message_seq = \(bind: seq), activity_at = \(bind: now.microseconds)
@@ -97,7 +97,7 @@ extension Store {
                 )
                 message.seq = event.seq
                 try await transaction.attach(uploadIDs, to: message.id, by: senderID)
-                _ = try await transaction.recordMentions(mentions, of: message.id)
+                try await transaction.insertMentions(mentions.ids, of: message.id)
                 let everyone = mentions.all ? try await transaction.otherMembers(of: conversationID, than: senderID) : []
                 let peer = membership.kind == .direct ? try await transaction.otherMembers(of: conversationID, than: senderID) : []
                 try await transaction.notify(
@@ -108,7 +108,9 @@ extension Store {
                     excerpt: body,
                     now: now
                 )
-                message.attachments = try await transaction.sql.attachments(of: [message.id], links: links, for: .viewer(senderID))[message.id] ?? []
+                if !uploadIDs.isEmpty {
+                    message.attachments = try await transaction.sql.attachments(of: [message.id], links: links, for: .viewer(senderID))[message.id] ?? []
+                }
                 return (message, true)
             }
         } catch where database.isUniqueViolation(error) {

@@ -77,13 +77,18 @@ extension Transaction {
                 .map { try $0.decode(column: "user_id", as: UUID.self) }
         )
         try await sql.raw("DELETE FROM message_mentions WHERE message_id = \(bind: messageID)").run()
-        for (position, userID) in mentions.ids.enumerated() {
+        try await insertMentions(mentions.ids, of: messageID)
+        try await sql.raw("UPDATE messages SET mentions_all = \(bind: mentions.all ? 1 : 0) WHERE id = \(bind: messageID)").run()
+        return mentions.ids.filter { !before.contains($0) }
+    }
+
+    /// Stores the users a message names, in order, for a message that has none stored yet.
+    func insertMentions(_ userIDs: [UUID], of messageID: UUID) async throws {
+        for (position, userID) in userIDs.enumerated() {
             try await sql.raw(
                 "INSERT INTO message_mentions (message_id, user_id, position) VALUES (\(bind: messageID), \(bind: userID), \(bind: position))"
             ).run()
         }
-        try await sql.raw("UPDATE messages SET mentions_all = \(bind: mentions.all ? 1 : 0) WHERE id = \(bind: messageID)").run()
-        return mentions.ids.filter { !before.contains($0) }
     }
 
     /// Every member of a conversation but `userID`.

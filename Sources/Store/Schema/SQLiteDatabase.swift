@@ -11,7 +11,13 @@ import Synchronization
 ///
 /// Writes go through one connection, one transaction at a time (`BEGIN IMMEDIATE`, so other
 /// processes on the same file wait their turn too); reads spread over a few more connections,
-/// which WAL lets run beside the writer. As a `Service` it closes every connection on shutdown.
+/// which WAL lets run beside the writer. As a `Service` it checkpoints the WAL into the database
+/// file every second on a connection of its own, and closes every connection on shutdown.
+///
+/// Checkpoints are kept off the writer: SQLite runs one inside whichever commit fills the WAL to
+/// 1,000 pages, and its writes and fsyncs (about 15 ms here) would hold every write queued behind
+/// it — at 50 messages/s, one commit in fifty (measured: the send p99 was 18–25 ms for a p50 of
+/// 4). The writer checkpoints itself only past 10,000 pages, should the checkpointer fall behind.
 package final class SQLiteDatabase: Database, Service {
     package let kind = DatabaseKind.sqlite
     /// The database file.
@@ -19,26 +25,32 @@ package final class SQLiteDatabase: Database, Service {
 
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
+    private let checkpointer: SQLiteConnection
     private let threadPool: NIOThreadPool
     private let writeLock = AsyncLock()
     private let nextReader = Atomic<Int>(0)
     private let isClosed = Mutex(false)
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
+    /// How often the WAL is checkpointed.
+    package static let checkpointInterval: Duration = .seconds(1)
+
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], checkpointer: SQLiteConnection, threadPool: NIOThreadPool) {
         self.path = path
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.threadPool = threadPool
     }
 
     /// Opens (creating if needed) the database file at `path`.
     package static func open(path: String, readerCount: Int = 3, logger: Logger) async throws -> SQLiteDatabase {
         // A pool of its own: long CPU work elsewhere (password hashing) must never queue up queries.
-        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 2)
         threadPool.start()
         var opened: [SQLiteConnection] = []
         do {
-            for index in 0...readerCount {
+            // The writer, the readers, the checkpointer.
+            for index in 0...(readerCount + 1) {
                 let connection = try await SQLiteConnection.open(
                     storage: .file(path: path),
                     threadPool: threadPool,
@@ -50,7 +62,7 @@ package final class SQLiteDatabase: Database, Service {
                 // one process writes take turns before they reach SQLite; the wait is for other
                 // processes on the file, such as several starting at once, each migrating in turn.
                 var pragmas = ["PRAGMA busy_timeout = 30000", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"]
-                if index == 0 { pragmas.append("PRAGMA journal_mode = WAL") }
+                if index == 0 { pragmas += ["PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 10000"] }
                 for pragma in pragmas { _ = try await connection.query(pragma) }
             }
         } catch {
@@ -59,7 +71,9 @@ package final class SQLiteDatabase: Database, Service {
             try? await threadPool.shutdownGracefully()
             throw error
         }
-        return SQLiteDatabase(path: path, writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool)
+        return SQLiteDatabase(
+            path: path, writer: opened[0], readers: Array(opened.dropFirst().dropLast()), checkpointer: opened[opened.count - 1], threadPool: threadPool
+        )
     }
 
     package func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -89,10 +103,20 @@ package final class SQLiteDatabase: Database, Service {
         return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
     }
 
-    /// Waits for graceful shutdown, then closes the connections.
+    /// Checkpoints the WAL every second until graceful shutdown, then closes the connections.
     package func run() async throws {
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown {
+            while (try? await Task.sleep(for: Self.checkpointInterval)) != nil {
+                try? await self.checkpoint()
+            }
+        }
         try await close()
+    }
+
+    /// Copies what the WAL holds into the database file, as far as readers allow, without waiting
+    /// for the writer or blocking it (`PASSIVE`).
+    package func checkpoint() async throws {
+        _ = try await checkpointer.query("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     /// Closes every connection; later calls do nothing.
@@ -105,7 +129,7 @@ package final class SQLiteDatabase: Database, Service {
         // The future-based close runs even when this task is cancelled, as it is when a service group
         // tears down after an error: a connection must never be left open.
         await writeLock.withLock {
-            for connection in readers + [writer] {
+            for connection in readers + [checkpointer, writer] {
                 try? await (connection.close() as EventLoopFuture<Void>).get()
             }
         }
