@@ -185,7 +185,7 @@ struct SecurityRealtimeTests {
         }
     }
 
-    @Test("hello is the first frame of every connection, also when 50 open at once", arguments: [TestBackend.sqlite])
+    @Test("hello is the first frame of every connection, also when 50 open at once", arguments: TestBackend.all)
     func helloFirst(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in
             let http = running.http
