@@ -54,11 +54,11 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
         if let operation = info.outcome.operation { metadata["operation"] = "\(operation)" }
         if let user = info.outcome.user { metadata["user.id"] = "\(user.lowercased)" }
         context.logger.info("Request", metadata: metadata)
-        // Outside /api/v1 (the page, /readyz) the operation is the method alone, which keeps the
+        // Outside /api/v1 (the page, /readyz) every request counts as "other", which keeps the
         // label set small whatever paths clients try.
         let operation = info.outcome.operation ?? "other"
         Counter(label: "parley_http_requests_total", dimensions: [("operation", operation), ("status", "\(response.status.code)")]).increment()
-        Timer(label: "parley_http_request_duration_seconds", dimensions: [("operation", operation)]).recordNanoseconds(Int64(elapsed / .nanoseconds(1)))
+        Timer(label: "parley_http_request_duration_seconds", dimensions: [("operation", operation)]).record(duration: elapsed)
         return response
     }
 

@@ -25,7 +25,7 @@ struct StallWatch: Service {
                 let due = ContinuousClock.now + Self.period
                 guard (try? await Task.sleep(until: due)) != nil else { return }
                 let late = ContinuousClock.now - due
-                delay.recordNanoseconds(Int64(late / .nanoseconds(1)))
+                delay.record(duration: late)
                 if late > Self.reported, ContinuousClock.now - lastReport > .seconds(10) {
                     lastReport = ContinuousClock.now
                     logger.notice("Tasks ran late", metadata: ["ms": "\(late / .milliseconds(1))"])

@@ -117,7 +117,7 @@ package final class RealtimeServer: Service {
         for await item in bus {
             switch item {
             case .event(let event, let committedAt):
-                if let committedAt { BusMetrics.lag.recordNanoseconds(Int64((ContinuousClock.now - committedAt) / .nanoseconds(1))) }
+                if let committedAt { BusMetrics.lag.record(duration: ContinuousClock.now - committedAt) }
                 context.hub.route(event)
             case .signal(let signal):
                 if case .typing(let conversationID, let userID) = signal {

@@ -56,7 +56,7 @@ package final class BoundedThreadPool: Sendable {
                 retryAfter: seconds
             )
         }
-        defer { duration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1))) }
+        defer { duration.record(duration: ContinuousClock.now - started) }
         return try await pool.runIfActive(work)
     }
 

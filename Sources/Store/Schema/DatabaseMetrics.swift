@@ -13,10 +13,10 @@ enum DatabaseMetrics {
     /// Runs `body` as an operation that got its connection now, having asked for it at `requested`.
     static func holding<T>(since requested: ContinuousClock.Instant, _ body: () async throws -> T) async rethrows -> T {
         let start = ContinuousClock.now
-        wait.recordNanoseconds(Int64((start - requested) / .nanoseconds(1)))
+        wait.record(duration: start - requested)
         inUse.record(held.add(1, ordering: .relaxed).newValue)
         defer {
-            hold.recordNanoseconds(Int64((ContinuousClock.now - start) / .nanoseconds(1)))
+            hold.record(duration: ContinuousClock.now - start)
             inUse.record(held.subtract(1, ordering: .relaxed).newValue)
         }
         return try await body()

@@ -21,8 +21,8 @@ enum OperationDeadline {
     }
 
     /// Runs `operation`; throws `Problem.databaseUnavailable` when it has not said it is connected
-    /// within `connection`, has not ended within `connection + operation`, or says its connection
-    /// is lost.
+    /// within `connection`, has not ended within `connection + operation`, says its connection is
+    /// lost, or fails before it connected (no connection to be had: refused, the pool giving up).
     static func run<T: Sendable>(
         connection: Duration,
         operation: Duration,
@@ -37,7 +37,7 @@ enum OperationDeadline {
                         let control = Control(started: race.started, lost: { race.finish(.failure(Problem.databaseUnavailable)) })
                         race.finish(.success(try await body(control)))
                     } catch {
-                        race.finish(.failure(error))
+                        race.finish(.failure(race.hasStarted ? error : Problem.databaseUnavailable))
                     }
                 }
                 let timer = Task {

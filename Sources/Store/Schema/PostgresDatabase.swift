@@ -6,7 +6,6 @@ import PostgresKit
 package import PostgresNIO
 package import SQLKit
 import ServiceLifecycle
-import Synchronization
 import NIOCore
 import NIOPosix
 
@@ -66,11 +65,9 @@ package final class PostgresDatabase: Database, Service {
     /// silent throws `Problem.databaseUnavailable` instead of whatever the driver said.
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let requested = ContinuousClock.now
-        let leased = Flag()
         do {
             return try await OperationDeadline.run(connection: timeouts.connection, operation: timeouts.operation) { [client, timeouts] control in
                 try await client.withConnection { connection in
-                    leased.set()
                     control.connected()
                     // A query sent on a connection that closed under it (a restart) is never answered:
                     // the caller hears at once. A silent server never answers either: past the
@@ -89,9 +86,7 @@ package final class PostgresDatabase: Database, Service {
                 }
             }
         } catch {
-            // No connection to be had (refused, timed out, the pool's circuit breaker open) is an
-            // unavailable database too.
-            throw !leased.isSet || Self.isUnavailability(error) ? Problem.databaseUnavailable : error
+            throw Self.isUnavailability(error) ? Problem.databaseUnavailable : error
         }
     }
 
@@ -203,11 +198,4 @@ package final class PostgresDatabase: Database, Service {
 package struct DatabaseURLError: Error, CustomStringConvertible {
     package var reason: String
     package var description: String { "Invalid database URL: \(reason)" }
-}
-
-/// Set once, read from any task.
-private final class Flag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
 }
