@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Foundation figures for a release build: cold start to /readyz 200, RSS at idle, and
-# authenticated GET /api/v1/me throughput with wrk, on SQLite and (with DATABASE_URL) PostgreSQL.
+# authenticated GET /api/v1/me throughput with wrk, on SQLite and (with DATABASE_URL) PostgreSQL,
+# beside the ceiling: GET /healthz (a small constant JSON body, no authentication, no database)
+# on the same server in the same run.
 #
 #   swift build -c release --product parley
 #   Benchmarks/foundation.sh [DURATION_SECONDS] [CONNECTIONS]
+#   PARLEY=/path/to/parley Benchmarks/foundation.sh …   # another build, e.g. the commit before
 #
 # Loopback only; every run is bounded by DURATION_SECONDS; the servers it starts are stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-15}
 connections=${2:-50}
-binary=.build/release/parley
+binary=${PARLEY:-.build/release/parley}
 [ -x "$binary" ] || { echo "build first: swift build -c release --product parley" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 
@@ -32,6 +35,8 @@ measure() {  # measure LABEL [parley options...]
   sleep 1
   local idle_rss
   idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  local ceiling
+  ceiling=$(wrk -t2 -c"$connections" -d"${duration}s" "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
   wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/api/v1/me" >"$dir/wrk.txt"
   local rps p50 p99 loaded_rss
@@ -42,12 +47,13 @@ measure() {  # measure LABEL [parley options...]
   local errors
   errors=$(grep -E "Non-2xx|Socket errors" "$dir/wrk.txt" || true)
   kill -TERM "$pid"; wait "$pid" || true
-  printf '%-10s start→ready %5d ms | idle RSS %6d KiB | GET /me %9s req/s p50 %8s p99 %8s | RSS after load %6d KiB %s\n' \
-    "$label" "$((ready - start))" "$idle_rss" "$rps" "$p50" "$p99" "$loaded_rss" "$errors"
+  printf '%-10s start→ready %5d ms | idle RSS %6d KiB | GET /healthz %9s req/s | GET /me %9s req/s (%s%% of it) p50 %8s p99 %8s | RSS after load %6d KiB %s\n' \
+    "$label" "$((ready - start))" "$idle_rss" "$ceiling" "$rps" "$(awk -v a="$rps" -v b="$ceiling" 'BEGIN {printf "%.0f", 100 * a / b}')" \
+    "$p50" "$p99" "$loaded_rss" "$errors"
   rm -rf "$dir"
 }
 
-echo "parley $(git rev-parse --short HEAD), $(nproc) cores, wrk -t2 -c$connections -d${duration}s on loopback (server and load share the cores)"
+echo "$binary (tree at $(git rev-parse --short HEAD)), $(nproc) cores, wrk -t2 -c$connections -d${duration}s on loopback (server and load share the cores)"
 measure sqlite
 if [ -n "${DATABASE_URL:-}" ]; then
   measure postgresql --database-url "$DATABASE_URL"

@@ -44,16 +44,18 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
         }
         response.headers[Self.requestIDField] = requestID
         let elapsed = ContinuousClock.now - start
-        var metadata: Logger.Metadata = [
-            "method": "\(request.method.rawValue)",
-            "path": "\(request.uri.path)",
-            "status": "\(response.status.code)",
-            "ms": "\((elapsed / .microseconds(1)).rounded() / 1000)",
-        ]
-        if let address = info.clientAddress { metadata["client.address"] = "\(address)" }
-        if let operation = info.outcome.operation { metadata["operation"] = "\(operation)" }
-        if let user = info.outcome.user { metadata["user.id"] = "\(user.lowercased)" }
-        context.logger.info("Request", metadata: metadata)
+        if context.logger.logLevel <= .info {
+            var metadata: Logger.Metadata = [
+                "method": "\(request.method.rawValue)",
+                "path": "\(request.uri.path)",
+                "status": "\(response.status.code)",
+                "ms": "\((elapsed / .microseconds(1)).rounded() / 1000)",
+            ]
+            if let address = info.clientAddress { metadata["client.address"] = "\(address)" }
+            if let operation = info.outcome.operation { metadata["operation"] = "\(operation)" }
+            if let user = info.outcome.user { metadata["user.id"] = "\(user.lowercased)" }
+            context.logger.info("Request", metadata: metadata)
+        }
         // Outside /api/v1 (the page, /readyz) every request counts as "other", which keeps the
         // label set small whatever paths clients try.
         let operation = info.outcome.operation ?? "other"

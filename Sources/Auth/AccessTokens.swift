@@ -33,6 +33,8 @@ package final class AccessTokens: Sendable {
         return encoder
     }())
     private let state = Mutex(KeyState())
+    /// Tokens whose signature and claims were checked, with what they prove.
+    private let verified = Mutex<[String: Identity]>([:])
 
     private struct KeyState {
         var signingKID: String?
@@ -89,7 +91,29 @@ package final class AccessTokens: Sendable {
     /// Refused: anything but a three-part JWS with `typ: JWT`, `alg: EdDSA` and a known `kid`, a bad
     /// signature, a wrong `iss` or `aud`, an `exp` at or before `now`, an `iat` more than a minute
     /// ahead of `now`, malformed `sub`/`sid`.
+    ///
+    /// A token that verified is remembered until it expires (at most `verifiedCapacity` of them, and
+    /// forgotten whenever the keys are reloaded), so a client's next requests skip the signature check.
     package func verify(_ token: String, now: Date) async throws(TokenError) -> Identity {
+        if let identity = verified.withLock({ $0[token] }) {
+            guard identity.expiresAt > now else { throw .expired }
+            return identity
+        }
+        let identity = try await verifySignedClaims(token, now: now)
+        verified.withLock { verified in
+            if verified.count >= Self.verifiedCapacity {
+                verified = verified.filter { $0.value.expiresAt > now }
+                if verified.count >= Self.verifiedCapacity / 2 { verified.removeAll() }
+            }
+            verified[token] = identity
+        }
+        return identity
+    }
+
+    /// Verified tokens remembered at most.
+    static let verifiedCapacity = 20_000
+
+    private func verifySignedClaims(_ token: String, now: Date) async throws(TokenError) -> Identity {
         let header = try Self.header(of: token)
         guard header.typ == "JWT" else { throw .malformed }
         guard header.alg == "EdDSA" else { throw .unsupportedAlgorithm }
@@ -135,6 +159,8 @@ package final class AccessTokens: Sendable {
             publicKeys[record.kid] = key.publicKey.rawRepresentation
         }
         let oldest = records.last { $0.algorithm == "EdDSA" }.flatMap { Data(base64Encoded: $0.privateKey) }
+        // Tokens are checked again against the keys as they are now.
+        verified.withLock { $0.removeAll() }
         state.withLock { state in
             state.signingKID = records.first { $0.algorithm == "EdDSA" }?.kid
             state.publicKeys = publicKeys

@@ -78,7 +78,11 @@ package final class Authenticator: Sendable {
     static func bearerToken(in authorization: String) -> String? {
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        // Spaces and tabs around the token are not part of it (RFC 9110 §5.5).
+        let isBlank = { (character: Character) in character == " " || character == "\t" }
+        guard let first = parts[1].firstIndex(where: { !isBlank($0) }), let last = parts[1].lastIndex(where: { !isBlank($0) }) else {
+            return nil
+        }
+        return String(parts[1][first...last])
     }
 }

@@ -83,3 +83,20 @@ struct WireJSONTests {
         }
     }
 }
+
+@Suite("RFC 3339 dates")
+struct RFC3339Tests {
+    // (`ISO8601DateFormatter`, which the OpenAPI runtime's transcoder wrapped, rounds some fractions
+    // up instead: REST bodies and events could name different seconds for one date. Both truncate now.)
+    @Test("Dates are written as Foundation's ISO 8601 format style writes them, in whole seconds")
+    func sameAsFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        // From 1970 to 2200, fractions included, and the edges of a day, month and year.
+        let samples = (0..<2000).map { _ in Date(timeIntervalSince1970: Double.random(in: 0..<7_258_118_400, using: &generator)) }
+            + [0, 59.999, 86_399.5, 951_782_400, 1_798_761_599, 1_798_761_600].map(Date.init(timeIntervalSince1970:))
+        for date in samples {
+            #expect(RFC3339.string(from: date) == date.formatted(.iso8601), "\(date.timeIntervalSince1970)")
+        }
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: 1_798_761_599)) == "2026-12-31T23:59:59Z")
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 
 /// The sizes of a fan-out rig.
@@ -15,11 +16,17 @@ struct FanoutOptions: ParsableArguments {
     @Option(help: "Sends in flight at most; a send due while this many are pending waits, and its wait counts in its latency (1…1024).")
     var maxInFlight = 256
 
+    @Option(help: "PID of a server process whose CPU time to count over each step; repeat for several nodes.")
+    var serverPid: [Int32] = []
+
     func validate() throws {
         try require(members, in: 2...1000, "members")
         try require(senders, in: 1...members, "senders")
         try require(drainTimeout, in: 1...60, "drain-timeout")
         try require(maxInFlight, in: 1...1024, "max-in-flight")
+        for pid in serverPid where ProcessCPU.seconds(of: pid) == nil {
+            throw ValidationError("no process \(pid) to read the CPU time of")
+        }
     }
 }
 
@@ -101,6 +108,10 @@ struct FanoutStep: Codable {
     var deliveriesPerSecond: Double
     /// Due time of a message to its arrival at one member, per delivered copy.
     var latency: LatencySummary
+    /// CPU seconds the `--server-pid` processes used from the step's start to its last copy, and
+    /// per 100,000 delivered copies; nil without `--server-pid`.
+    var serverCPUSeconds: Double?
+    var serverCPUSecondsPer100kCopies: Double?
 
     var table: [(String, String)] {
         [
@@ -109,7 +120,9 @@ struct FanoutStep: Codable {
             ("delivered", "\(delivered) of \(copiesExpected) copies, \(lost) lost, \(duplicated) duplicated"),
             ("deliveries/s", "\(deliveriesPerSecond) achieved, \(offeredDeliveriesPerSecond) offered"),
             ("send→receive", latency.line),
-        ]
+        ] + (serverCPUSeconds.map { cpu in
+            [("server CPU", "\(cpu) s, \(serverCPUSecondsPer100kCopies ?? 0) s per 100,000 copies")]
+        } ?? [])
     }
 }
 
@@ -177,6 +190,7 @@ struct FanoutRig {
         try await dialer.begin(epoch: epoch, capacity: total)
         let interval = 1e9 / rate
         let start = Monotonic.now() + 20_000_000
+        let cpuBefore = serverCPUSeconds
         var sent = Bitset(capacity: total)
         var sendLatencies = Latencies()
         var sendErrors = 0
@@ -212,6 +226,7 @@ struct FanoutRig {
         while dialer.uniqueCopies.count < expected, Monotonic.now() < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
+        let cpu = serverCPUSeconds.map { $0 - (cpuBefore ?? 0) }
         let totals = try await dialer.collect(sent: sent)
         let elapsed = Double((totals.lastDelivery > start ? totals.lastDelivery : Monotonic.now()) - start) / 1e9
         return FanoutStep(
@@ -232,7 +247,28 @@ struct FanoutRig {
             closedConnections: totals.closed,
             offeredDeliveriesPerSecond: (rate * Double(members.count)).rounded(1),
             deliveriesPerSecond: (Double(totals.copies) / max(elapsed, 1e-9)).rounded(1),
-            latency: totals.latencies.summary
+            latency: totals.latencies.summary,
+            serverCPUSeconds: cpu?.rounded(2),
+            serverCPUSecondsPer100kCopies: cpu.map { ($0 / Double(max(totals.copies, 1)) * 100_000).rounded(3) }
         )
+    }
+
+    /// The `--server-pid` processes' CPU seconds so far; nil without any.
+    private var serverCPUSeconds: Double? {
+        sizes.serverPid.isEmpty ? nil : sizes.serverPid.compactMap(ProcessCPU.seconds(of:)).reduce(0, +)
+    }
+}
+
+/// Reads a process's CPU time from /proc.
+enum ProcessCPU {
+    /// User plus system seconds the process has used.
+    static func seconds(of pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command's closing parenthesis: state is field 3, utime 14 and stime 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

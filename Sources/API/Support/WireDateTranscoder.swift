@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import OpenAPIRuntime
 
 /// Dates as the API writes and reads them: RFC 3339, written in whole seconds (as `WireJSON`
@@ -8,7 +9,7 @@ struct WireDateTranscoder: DateTranscoder {
     private let fractional = ISO8601DateTranscoder(options: [.withInternetDateTime, .withFractionalSeconds])
 
     func encode(_ date: Date) throws -> String {
-        try whole.encode(date)
+        RFC3339.string(from: date)
     }
 
     func decode(_ text: String) throws -> Date {

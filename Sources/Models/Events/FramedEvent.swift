@@ -14,7 +14,7 @@ package struct FramedEvent: Sendable, Equatable {
     /// Frames `event` around the JSON of its data, already encoded (as the log stores it).
     package init(_ event: Event, dataJSON: String) {
         self.event = event
-        self.text = #"{"data":"# + dataJSON + #","seq":\#(event.seq),"stream":"\#(event.stream.rawValue)","ts":"\#(event.ts.formatted(.iso8601))","type":"\#(event.type.rawValue)"}"#
+        self.text = #"{"data":"# + dataJSON + #","seq":\#(event.seq),"stream":"\#(event.stream.rawValue)","ts":"\#(RFC3339.string(from: event.ts))","type":"\#(event.type.rawValue)"}"#
     }
 
     /// Reads an event's JSON, keeping the text.

@@ -4,8 +4,8 @@ package import Foundation
 /// realtime frames and bus messages: keys sorted, slashes unescaped, RFC 3339 dates in whole
 /// seconds (UTC), ids as lower-case UUIDs.
 ///
-/// The OpenAPI runtime builds its own coders from `outputFormatting` and its ISO 8601 date
-/// transcoder, which writes the same dates; everything else encodes and decodes here.
+/// The OpenAPI runtime builds its own coders from `outputFormatting` and the API's date transcoder,
+/// which writes the same dates (`RFC3339`); everything else encodes and decodes here.
 package enum WireJSON {
     /// The output options of every encoder, the OpenAPI runtime's included.
     package static let outputFormatting: JSONEncoder.OutputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -14,7 +14,10 @@ package enum WireJSON {
     package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = outputFormatting
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.string(from: date))
+        }
         return encoder
     }()
 
