@@ -115,10 +115,10 @@ struct AuthenticationTests {
             #expect(closed5 == 4501)
             #expect(ContinuousClock.now - started < .seconds(5))
             #expect(client.events.last?.type == "session.revoked")
-            // The revoked token cannot open a new one.
-            let closed6 = try await RealtimeClient(port: running.port, token: alice.accessToken).waitForClose()
-
-            #expect(closed6 == 4001)
+            // The revoked token cannot open a new one. (Read off the socket: the client library can
+            // miss a close that follows the 101 at once, and then waits for ever — seen under load.)
+            let refused = try await RawWebSocket.upgrade(port: running.port, headers: ["Authorization": "Bearer \(alice.accessToken)"])
+            #expect(refused.closeCode == 4001)
         }
     }
 }
