@@ -27,13 +27,16 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
         var context = context
         context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "request.id"] = "\(requestID)"
+        let (proxies, peer, headers) = (proxies, context.remoteAddress, request.headers)
         let info = RequestInfo(
             requestID: requestID,
-            clientAddress: proxies.clientAddress(
-                peer: context.remoteAddress?.ipAddress,
-                forwardedFor: request.headers[Self.forwardedForField],
-                forwarded: request.headers[Self.forwardedField]
-            ),
+            clientAddress: {
+                proxies.clientAddress(
+                    peer: peer?.ipAddress,
+                    forwardedFor: headers[Self.forwardedForField],
+                    forwarded: headers[Self.forwardedField]
+                )
+            },
             userAgent: request.headers[.userAgent]
         )
         var response: Response

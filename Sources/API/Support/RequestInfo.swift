@@ -7,16 +7,17 @@ package struct RequestInfo: Sendable {
     /// The caller's `X-Request-Id`, or one generated for this request; echoed in the response.
     package var requestID: String
     /// The client's address — the peer's, or behind a trusted proxy the one it forwarded — for
-    /// per-address limits and logs.
-    package var clientAddress: IPAddress?
+    /// per-address limits and logs; worked out when asked for, as most requests never ask.
+    package var clientAddress: IPAddress? { address() }
     /// The `User-Agent` header, recorded with new sessions.
     package var userAgent: String?
     /// What handling learns that the access log reports.
     package let outcome = RequestOutcome()
+    private let address: @Sendable () -> IPAddress?
 
-    package init(requestID: String, clientAddress: IPAddress?, userAgent: String?) {
+    package init(requestID: String, clientAddress: @escaping @Sendable () -> IPAddress?, userAgent: String?) {
         self.requestID = requestID
-        self.clientAddress = clientAddress
+        self.address = clientAddress
         self.userAgent = userAgent
     }
 
