@@ -6,7 +6,6 @@ package import Hummingbird
 import HummingbirdCore
 package import Logging
 import NIOCore
-import HummingbirdWebSocket
 import NIOSSL
 import Realtime
 import ServiceLifecycle
@@ -172,23 +171,8 @@ private func assemble(
             now: configuration.now,
             logger: logger
         )
-        let webSocketRouter = Router(context: AppWebSocketRequestContext.self)
-        service.registerRoutes(on: webSocketRouter)
-        let upgrade = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: http1,
-            ws: .init(
-                maxFrameSize: configuration.realtime.maxFrameSize,
-                autoPing: .enabled(timePeriod: configuration.realtime.pingInterval),
-                closeTimeout: .seconds(2),
-                validateUTF8: true
-            )
-        )
-        let webSocketResponder = webSocketRouter.buildResponder()
         server = HTTPServerBuilder { responder in
-            FirstHeadDeadlineChannel(
-                wrapped: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: upgrade),
-                timeout: headTimeout
-            )
+            FirstHeadDeadlineChannel(wrapped: RealtimeUpgradeChannel(responder: responder, http1: http1, realtime: service), timeout: headTimeout)
         }
         HealthAndSpecRoutes.registerRealtimeHints(on: router)
         realtime = service

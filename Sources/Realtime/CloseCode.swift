@@ -9,11 +9,13 @@ package struct CloseCode: Sendable, Equatable, CustomStringConvertible {
 
     /// The server is shutting down or restarting: reconnect, to this node or another, and resume.
     package static let goingAway = CloseCode(code: 1001, reason: "server going away")
-    /// A text frame that is not UTF-8 (sent by the WebSocket layer itself).
+    /// A frame that breaks the WebSocket protocol: unmasked, or a fragment out of place.
+    package static let protocolError = CloseCode(code: 1002, reason: "protocol error")
+    /// A text frame that is not UTF-8 .
     package static let invalidText = CloseCode(code: 1007, reason: "invalid UTF-8")
     /// Too many invalid frames: a client bug.
     package static let policyViolation = CloseCode(code: 1008, reason: "too many invalid frames")
-    /// A frame over the size limit (sent by the WebSocket layer itself).
+    /// A frame over the size limit .
     package static let tooBig = CloseCode(code: 1009, reason: "frame too big")
     package static let internalError = CloseCode(code: 1011, reason: "internal error")
     /// The database is unavailable (restarting, unreachable): reconnect after a few seconds and resume.
@@ -30,7 +32,7 @@ package struct CloseCode: Sendable, Equatable, CustomStringConvertible {
 
     /// Every code the server sends itself, for the protocol description and its test.
     package static let all: [CloseCode] = [
-        .goingAway, .invalidText, .policyViolation, .tooBig, .internalError, .tryAgainLater, .authenticationFailed, .slowConsumer, .tooManyConnections, .sessionRevoked,
+        .goingAway, .protocolError, .invalidText, .policyViolation, .tooBig, .internalError, .tryAgainLater, .authenticationFailed, .slowConsumer, .tooManyConnections, .sessionRevoked,
     ]
 
     package var description: String { "\(code) \(reason)" }

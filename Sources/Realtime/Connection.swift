@@ -17,12 +17,20 @@ final class Connection: Sendable {
         var greeted = false
     }
 
-    init(userID: UUID, sessionID: UUID, address: String? = nil, tokenExpiry: Date, configuration: RealtimeConfiguration) {
+    /// - Parameter wake: called when an item arrives for a writer that found the outbox empty.
+    init(
+        userID: UUID,
+        sessionID: UUID,
+        address: String? = nil,
+        tokenExpiry: Date,
+        configuration: RealtimeConfiguration,
+        wake: @escaping @Sendable () -> Void = {}
+    ) {
         self.userID = userID
         self.sessionID = sessionID
         self.address = address
         self.state = Mutex(State(tokenExpiry: tokenExpiry))
-        self.outbox = Outbox(maxItems: configuration.maxQueuedFrames, maxBytes: configuration.maxQueuedBytes)
+        self.outbox = Outbox(maxItems: configuration.maxQueuedFrames, maxBytes: configuration.maxQueuedBytes, wake: wake)
     }
 
     /// When the connection's current access token expires.

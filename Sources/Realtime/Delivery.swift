@@ -3,7 +3,7 @@ import Foundation
 import Models
 
 /// The rules that decide what one realtime connection receives, as a value that takes inputs and
-/// returns actions — no sockets, no database, no clock. `DeliveryWriter` carries the actions out.
+/// returns actions — no sockets, no database, no clock. `RealtimeSocket` carries the actions out.
 ///
 /// - Every stream the connection follows has a position: the last seq delivered (or, before
 ///   delivery starts, known to the client). An event at or below it is a duplicate and is skipped;

@@ -24,24 +24,36 @@ enum Termination: Sendable, Equatable {
     case close(CloseCode)
 }
 
+/// What the outbox hands its reader.
+enum OutboxTake: Sendable {
+    case item(OutboxItem)
+    /// Nothing queued: the reader is woken by the next push (or the termination).
+    case empty
+    case terminated(Termination)
+}
+
 /// A connection's bounded outbound queue: anyone may add to it without waiting (the hub never waits
-/// on a client), one writer drains it. Past its limit in frames or bytes it refuses, and the
-/// connection is closed as a slow consumer.
+/// on a client), one reader drains it on the connection's event loop. A reader that found it empty
+/// is woken (`wake`) by the next push, so an idle connection keeps no task waiting. Past its limit in
+/// frames or bytes it refuses, and the connection is closed as a slow consumer.
 final class Outbox: Sendable {
     private struct State {
         var items = Deque<(item: OutboxItem, bytes: Int)>()
         var bytes = 0
-        var waiter: CheckedContinuation<OutboxItem?, Never>?
+        /// The reader found the queue empty and waits to be woken.
+        var waiting = false
         var termination: Termination?
     }
 
     private let state = Mutex(State())
     private let maxItems: Int
     private let maxBytes: Int
+    private let wake: @Sendable () -> Void
 
-    init(maxItems: Int, maxBytes: Int) {
+    init(maxItems: Int, maxBytes: Int, wake: @escaping @Sendable () -> Void = {}) {
         self.maxItems = maxItems
         self.maxBytes = maxBytes
+        self.wake = wake
     }
 
     /// Adds an item; false when the queue is full (the caller then terminates the connection).
@@ -54,60 +66,52 @@ final class Outbox: Sendable {
         case .resume, .start, .refill: bytes = 0
         }
         enum Outcome {
-            case handOver(CheckedContinuation<OutboxItem?, Never>)
-            case queued
+            case queued(wake: Bool)
             case refused
         }
         let outcome: Outcome = state.withLock { state in
-            if state.termination != nil { return .queued }
-            if let waiter = state.waiter {
-                // The writer waits only on an empty queue, so handing over keeps the order.
-                state.waiter = nil
-                return .handOver(waiter)
-            }
+            if state.termination != nil { return .queued(wake: false) }
             guard state.items.count < maxItems, state.bytes + bytes <= maxBytes else { return .refused }
             state.items.append((item, bytes))
             state.bytes += bytes
-            return .queued
+            defer { state.waiting = false }
+            return .queued(wake: state.waiting)
         }
         switch outcome {
-        case .handOver(let waiter):
-            waiter.resume(returning: item)
-            return true
-        case .queued:
+        case .queued(let wake):
+            if wake { self.wake() }
             return true
         case .refused:
             return false
         }
     }
 
-    /// The next item; nil once the connection is terminated.
-    func next() async -> OutboxItem? {
-        await withCheckedContinuation { continuation in
-            let ready: OutboxItem?? = state.withLock { state in
-                if state.termination != nil { return .some(nil) }
-                if let first = state.items.popFirst() {
-                    state.bytes -= first.bytes
-                    return .some(first.item)
-                }
-                state.waiter = continuation
-                return .none
+    /// The next item; when there is none, the reader is woken by the next push.
+    func take() -> OutboxTake {
+        state.withLock { state in
+            if let termination = state.termination { return .terminated(termination) }
+            guard let first = state.items.popFirst() else {
+                state.waiting = true
+                return .empty
             }
-            if let ready { continuation.resume(returning: ready) }
+            state.bytes -= first.bytes
+            return .item(first.item)
         }
     }
 
-    /// Ends the connection for `reason`; the first reason given wins. Queued items are dropped.
+    /// Ends the connection for `reason`; the first reason given wins. Queued items are dropped, and
+    /// the reader is woken.
     func terminate(_ reason: Termination) {
-        let waiter = state.withLock { state -> CheckedContinuation<OutboxItem?, Never>? in
-            guard state.termination == nil else { return nil }
+        let first = state.withLock { state -> Bool in
+            guard state.termination == nil else { return false }
             state.termination = reason
             state.items.removeAll()
             state.bytes = 0
-            defer { state.waiter = nil }
-            return state.waiter
+            state.waiting = false
+            return true
         }
-        waiter?.resume(returning: nil)
+        // Woken even while writing (or unable to): the close goes out at once, ahead of what waits.
+        if first { wake() }
     }
 
     /// How many items wait to be written.

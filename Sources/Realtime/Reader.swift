@@ -1,12 +1,17 @@
 import Foundation
-import HummingbirdWebSocket
 import Models
 import Store
 import Bus
 import Logging
 import Auth
 
-/// Reads a connection's client frames and answers them; replies go through the outbox, so they
+/// A client's message: WebSocket text (already checked to be UTF-8), or anything else.
+enum ClientMessage: Sendable {
+    case text(String)
+    case binary
+}
+
+/// Answers a connection's client frames, one at a time; replies go through the outbox, so they
 /// keep their place among the events.
 struct Reader {
     let context: RealtimeContext
@@ -25,43 +30,32 @@ struct Reader {
         self.lastRefill = .now
     }
 
-    /// Answers the client's frames until it closes or the socket goes. Returns what the WebSocket
-    /// layer threw, if anything: a frame it refused (text that is not UTF-8, say), which the layer
-    /// closes the connection for with the matching code once the handler rethrows it.
-    mutating func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async -> (any Error)? {
-        while true {
-            let message: WebSocketMessage
-            do {
-                guard let next = try await messages.next() else { return nil }
-                message = next
-            } catch {
-                return error
-            }
-            guard connection.outbox.termination == nil else { return nil }
-            guard case .text(let text) = message else {
-                refuse(FrameError(id: nil, code: .invalidFrame, detail: "Frames are JSON text."))
-                continue
-            }
-            guard takeToken() else {
-                refuse(FrameError(id: ClientFrame.id(in: text), code: .rateLimited, detail: "Too many frames; slow down."))
-                continue
-            }
-            let frame: ClientFrame
-            do {
-                frame = try ClientFrame.parse(text)
-            } catch {
-                startIfPending(with: nil)
-                refuse(error)
-                continue
-            }
-            startIfPending(with: frame)
-            await handle(frame)
+    /// Answers one client message, in the order they came.
+    mutating func handle(_ message: ClientMessage) async {
+        guard connection.outbox.termination == nil else { return }
+        guard case .text(let text) = message else {
+            refuse(FrameError(id: nil, code: .invalidFrame, detail: "Frames are JSON text."))
+            return
         }
+        guard takeToken() else {
+            refuse(FrameError(id: ClientFrame.id(in: text), code: .rateLimited, detail: "Too many frames; slow down."))
+            return
+        }
+        let frame: ClientFrame
+        do {
+            frame = try ClientFrame.parse(text)
+        } catch {
+            startIfPending(with: nil)
+            refuse(error)
+            return
+        }
+        startIfPending(with: frame)
+        await answer(frame)
     }
 
     // MARK: - Frames
 
-    private mutating func handle(_ frame: ClientFrame) async {
+    private mutating func answer(_ frame: ClientFrame) async {
         do {
             switch frame {
             case .auth(let token, _):

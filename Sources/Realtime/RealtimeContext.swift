@@ -5,8 +5,8 @@ import Logging
 import Store
 import Synchronization
 
-/// What every connection of a node shares.
-struct RealtimeContext: Sendable {
+/// What every connection of a node shares (a class: each connection keeps a reference, not a copy).
+final class RealtimeContext: Sendable {
     let store: Store
     let bus: EventBus
     let authenticator: Authenticator
@@ -17,6 +17,26 @@ struct RealtimeContext: Sendable {
     let now: @Sendable () -> Date
     let logger: Logger
     let typingLimiter = TypingLimiter()
+
+    init(
+        store: Store,
+        bus: EventBus,
+        authenticator: Authenticator,
+        hub: Hub,
+        configuration: RealtimeConfiguration,
+        nodeID: String,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
+        self.store = store
+        self.bus = bus
+        self.authenticator = authenticator
+        self.hub = hub
+        self.configuration = configuration
+        self.nodeID = nodeID
+        self.now = now
+        self.logger = logger
+    }
 }
 
 /// At most one typing notice per user and conversation per interval, across this node's connections.

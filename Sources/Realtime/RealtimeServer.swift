@@ -1,22 +1,15 @@
 package import Auth
 package import Bus
 package import Foundation
-import HTTPTypes
-package import Hummingbird
-package import HummingbirdWebSocket
 package import Logging
 import Models
 import Metrics
 package import NIOCore
+package import NIOHTTP1
+import NIOWebSocket
 import ServiceLifecycle
 package import Store
 import Synchronization
-
-/// A WebSocket request context that lets the realtime service reach the connection's channel,
-/// so it can drop a client that stopped reading.
-package protocol RealtimeRequestContext: WebSocketRequestContext {
-    var channel: any Channel { get }
-}
 
 /// The realtime service: the WebSocket endpoint, the hub that fans committed events out to the
 /// connections of this node, presence, and typing.
@@ -61,33 +54,45 @@ package final class RealtimeServer: Service {
     /// Items waiting to be written to this node's connections: in all, and to the furthest behind.
     package var queued: (total: Int, largest: Int) { context.hub.queued }
 
-    /// Adds the WebSocket endpoint to a router built for WebSocket upgrades.
-    package func registerRoutes<Context: RealtimeRequestContext>(on router: Router<Context>) {
-        let context = context
-        router.ws(RouterPath(Self.path), shouldUpgrade: { request, _ in
-            // A browser names the web page that opens the socket (`http(s)://…`, or `null`): only this
-            // server's own pages and the allowed origins may (a page elsewhere must not act with a
-            // user's token unbidden). Apps and scripts send no Origin, or their own `ws://` one.
-            guard let origin = request.headers[.origin], origin == "null" || origin.hasPrefix("http://") || origin.hasPrefix("https://") else {
-                return .upgrade([:])
-            }
-            let ownOrigins = ["http://", "https://"].compactMap { scheme in request.head.authority.map { scheme + $0 } }
-            return ownOrigins.contains(origin) || context.configuration.allowedOrigins.contains(origin) ? .upgrade([:]) : .dontUpgrade
-        }) { inbound, outbound, request in
-            let headers = request.request.headers
-            try await ConnectionHandler(
-                context: context,
-                inbound: inbound,
-                outbound: outbound,
-                channel: request.requestContext.channel,
-                authorization: headers[.authorization],
-                address: context.configuration.trustedProxies.clientAddress(
-                    peer: request.requestContext.channel.remoteAddress?.ipAddress,
-                    forwardedFor: headers[HTTPField.Name("X-Forwarded-For")!],
-                    forwarded: headers[HTTPField.Name("Forwarded")!]
-                )
-            ).run()
+    /// Whether an HTTP request asks for the realtime endpoint from where it may be opened.
+    ///
+    /// A browser names the web page that opens the socket (`http(s)://…`, or `null`): only this
+    /// server's own pages and the allowed origins may (a page elsewhere must not act with a user's
+    /// token unbidden). Apps and scripts send no Origin, or their own `ws://` one.
+    package func shouldUpgrade(_ head: HTTPRequestHead) -> Bool {
+        guard head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first == Self.path[...] else { return false }
+        guard let origin = head.headers.first(name: "Origin"), origin == "null" || origin.hasPrefix("http://") || origin.hasPrefix("https://") else {
+            return true
         }
+        let ownOrigins = ["http://", "https://"].compactMap { scheme in head.headers.first(name: "Host").map { scheme + $0 } }
+        return ownOrigins.contains(origin) || context.configuration.allowedOrigins.contains(origin)
+    }
+
+    /// The largest client frame, for the WebSocket frame decoder.
+    package var maxFrameSize: Int { context.configuration.maxFrameSize }
+
+    /// Makes an upgraded channel's pipeline serve the realtime protocol to the client of `head`.
+    /// Call on the channel's event loop.
+    package func attach(to channel: any Channel, head: HTTPRequestHead) throws {
+        let configuration = context.configuration
+        // A forwarding header given on several lines counts as one list.
+        let joined = { (name: String) -> String? in
+            let lines = head.headers[name]
+            return lines.isEmpty ? nil : lines.joined(separator: ", ")
+        }
+        let address = configuration.trustedProxies.clientAddress(
+            peer: channel.remoteAddress?.ipAddress,
+            forwardedFor: joined("X-Forwarded-For"),
+            forwarded: joined("Forwarded")
+        )
+        try channel.pipeline.syncOperations.addHandlers([
+            NIOWebSocketFrameAggregator(
+                minNonFinalFragmentSize: 0,
+                maxAccumulatedFrameCount: 1024,
+                maxAccumulatedFrameSize: configuration.maxFrameSize
+            ),
+            RealtimeSocket(server: context, authorization: head.headers.first(name: "Authorization"), address: address),
+        ])
     }
 
     package func run() async throws {

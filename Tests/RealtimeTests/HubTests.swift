@@ -1,6 +1,7 @@
 import Foundation
 import Models
 @testable import Realtime
+import Synchronization
 import Testing
 
 /// The hub's routing, against connections whose outboxes record what they were given.
@@ -13,7 +14,7 @@ struct HubTests {
     /// Everything queued for `connection` so far, drained.
     static func drain(_ connection: Connection) async -> [OutboxItem] {
         var items: [OutboxItem] = []
-        while connection.outbox.queued > 0, let item = await connection.outbox.next() { items.append(item) }
+        while case .item(let item) = connection.outbox.take() { items.append(item) }
         return items
     }
 
@@ -93,17 +94,25 @@ struct HubTests {
 
 @Suite("Outbox")
 struct OutboxTests {
-    @Test("Items come out in order; a waiting writer is handed the next one")
-    func order() async throws {
-        let outbox = Outbox(maxItems: 10, maxBytes: 1000)
-        let waiting = Task { await outbox.next() }
-        try await Task.sleep(for: .milliseconds(20))
+    @Test("Items come out in order; a reader that found it empty is woken once by the next push")
+    func order() {
+        let wakes = Mutex(0)
+        let outbox = Outbox(maxItems: 10, maxBytes: 1000, wake: { wakes.withLock { $0 += 1 } })
+        guard case .empty = outbox.take() else {
+            Issue.record("not empty")
+            return
+        }
         #expect(outbox.push(.frame("a")))
         #expect(outbox.push(.frame("b")))
-        guard case .frame("a")? = await waiting.value, case .frame("b")? = await outbox.next() else {
+        #expect(wakes.withLock { $0 } == 1)
+        guard case .item(.frame("a")) = outbox.take(), case .item(.frame("b")) = outbox.take(), case .empty = outbox.take() else {
             Issue.record("wrong order")
             return
         }
+        // Not woken while the reader has not found it empty again.
+        #expect(outbox.push(.frame("c")))
+        #expect(outbox.push(.frame("d")))
+        #expect(wakes.withLock { $0 } == 2)
     }
 
     @Test("Past its item or byte limit the outbox refuses")
@@ -116,15 +125,20 @@ struct OutboxTests {
         #expect(!byBytes.push(.frame("def")))
     }
 
-    @Test("Termination drops what is queued, ends the writer, and the first reason wins")
-    func termination() async {
-        let outbox = Outbox(maxItems: 10, maxBytes: 1000)
+    @Test("Termination drops what is queued, wakes the reader, and the first reason wins")
+    func termination() {
+        let wakes = Mutex(0)
+        let outbox = Outbox(maxItems: 10, maxBytes: 1000, wake: { wakes.withLock { $0 += 1 } })
         _ = outbox.push(.frame("a"))
         outbox.terminate(.close(.slowConsumer))
         outbox.terminate(.ended)
         #expect(outbox.termination == .close(.slowConsumer))
-        #expect(await outbox.next() == nil)
-        #expect(outbox.push(.frame("b")))  // accepted and dropped: nobody waits on a closed connection
+        #expect(wakes.withLock { $0 } == 1)
+        guard case .terminated(.close(.slowConsumer)) = outbox.take() else {
+            Issue.record("not terminated")
+            return
+        }
+        #expect(outbox.push(.frame("b")))  // accepted and dropped: nobody writes to a closed connection
         #expect(outbox.queued == 0)
     }
 }

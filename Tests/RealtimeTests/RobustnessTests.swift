@@ -134,6 +134,62 @@ struct RobustnessTests {
         }
     }
 
+    @Test("Fragmented frames are put together; a client that leaves the server's ping unanswered is dropped", arguments: TestBackend.all)
+    func fragmentsAndPings(backend: TestBackend) async throws {
+        try await withRealtime(backend, configure: { $0.realtime.pingInterval = .milliseconds(300) }) { running in
+            let alice = try await running.http.register("alice")
+            let auth = Array("{\"type\":\"auth\",\"token\":\"\(alice.accessToken)\"}".utf8)
+            let ping = Array("{\"type\":\"ping\",\"id\":\"in three parts\"}".utf8)
+            let started = ContinuousClock.now
+            let answer = try await RawWebSocket.upgrade(
+                port: running.port,
+                then: [
+                    (opcode: 0x1 | RawWebSocket.notFinal, payload: Array(auth[..<10])),
+                    (opcode: 0x0, payload: Array(auth[10...])),
+                    (opcode: 0x1 | RawWebSocket.notFinal, payload: Array(ping[..<5])),
+                    (opcode: 0x0 | RawWebSocket.notFinal, payload: Array(ping[5..<20])),
+                    (opcode: 0x0, payload: Array(ping[20...])),
+                ]
+            )
+            let texts = answer.frames.filter { $0.opcode == 0x1 }.map { String(decoding: $0.payload, as: UTF8.self) }
+            #expect(texts.first?.contains("\"type\":\"hello\"") == true, "\(texts)")
+            #expect(texts.contains { $0.contains("\"pong\"") && $0.contains("in three parts") }, "\(texts)")
+            // Pinged, never answered: the server closed the socket well before the reader's own 10-s limit.
+            #expect(answer.frames.contains { $0.opcode == 0x9 })
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    @Test("A client that answers pings stays connected and gets its events", arguments: TestBackend.all)
+    func answeredPings(backend: TestBackend) async throws {
+        try await withRealtime(backend, configure: { $0.realtime.pingInterval = .milliseconds(200) }) { running in
+            let http = running.http
+            let alice = try await http.register("alice")
+            let bob = try await http.register("bob")
+            let group = try await http.group(alice, members: [bob])
+            let client = try await http.connect(bob)
+            try await Task.sleep(for: .seconds(1.2))
+            try await http.send("after six pings", to: group, as: alice)
+            try await eventually("the message") {
+                client.events.contains { $0.data["body"] as? String == "after six pings" } ? true : nil
+            }
+            #expect(!client.closed)
+            client.cancel()
+        }
+    }
+
+    @Test("A fragment with nothing to continue closes with 1002", arguments: TestBackend.all)
+    func strayContinuation(backend: TestBackend) async throws {
+        try await withRealtime(backend) { running in
+            let alice = try await running.http.register("alice")
+            let answer = try await RawWebSocket.upgrade(
+                port: running.port, headers: ["Authorization": "Bearer \(alice.accessToken)"], then: [(opcode: 0x0, payload: Array("{}".utf8))]
+            )
+            #expect(answer.status.contains("101"))
+            #expect(answer.closeCode == 1002)
+        }
+    }
+
     @Test("Frames beyond the rate limit are refused, not served, and the refusal echoes their id", arguments: TestBackend.all)
     func rateLimit(backend: TestBackend) async throws {
         try await withRealtime(backend) { running in

@@ -91,10 +91,13 @@ package enum RawWebSocket {
         }
     }
 
-    /// A client frame: final, masked, of a payload under 64 KiB.
+    /// Added to an opcode, sends the frame as a fragment that more must follow (FIN unset).
+    package static let notFinal: UInt8 = 0x10
+
+    /// A client frame: masked, of a payload under 64 KiB; final unless its opcode has `notFinal`.
     static func masked(opcode: UInt8, payload: [UInt8]) -> [UInt8] {
         let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
-        var frame: [UInt8] = [0x80 | opcode]
+        var frame: [UInt8] = [opcode & notFinal == 0 ? 0x80 | opcode : opcode & 0x0F]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
         } else {
