@@ -29,6 +29,12 @@ struct DeliveryTests {
             let rest = try await http.request("GET", "/api/v1/conversations/\(group)/events?after=\(seq - 1)&limit=1", token: bob.accessToken)
             let logged = try #require((rest.json["items"] as? [[String: Any]])?.first)
             #expect(NSDictionary(dictionary: logged) == NSDictionary(dictionary: event.object))
+            #expect((event.data["seq"] as? NSNumber)?.int64Value == seq)
+            // Too large for a NOTIFY: on PostgreSQL it travels as a reference to the log, numbered there too.
+            let long = String(repeating: "é", count: 3_990)
+            let longSeq = try await http.send(long, to: group, as: alice)
+            let longEvent = try await client.next(where: { $0.seq == longSeq })
+            #expect(longEvent.data["body"] as? String == long && (longEvent.data["seq"] as? NSNumber)?.int64Value == longSeq)
 
             client.send(["type": "message.send", "id": "s1", "conversationId": group, "clientMessageId": "c1", "body": "over the socket"])
             let sent = try await client.next("message.sent")

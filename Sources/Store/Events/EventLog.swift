@@ -15,17 +15,19 @@ extension Transaction {
 
     /// Appends an event whose payload depends on its own sequence number, such as a message's.
     ///
-    /// `alongside` gives statements (INSERT, UPDATE or DELETE) to run with the event's insert: on
-    /// PostgreSQL in the same statement, with the NOTIFY that publishes the event at commit, so that
-    /// the stream's counter, locked from here until the transaction ends, is held for as few round
-    /// trips as possible.
+    /// `alongside` gives statements (INSERT, UPDATE or DELETE) to run with the event's insert, given
+    /// the SQL for the event's seq. On PostgreSQL the counter's increment, the event's insert, the
+    /// statements alongside and the NOTIFY that publishes the event at commit are one statement, so
+    /// the stream's counter, locked from there until the transaction ends, is held for two round
+    /// trips: that statement and the commit.
     @discardableResult
     func append(
         to stream: StreamID,
         at now: Date,
-        alongside: (Int64) -> [SQLQueryString] = { _ in [] },
+        alongside: (SQLQueryString) -> [SQLQueryString] = { _ in [] },
         payload: (Int64) throws -> EventPayload
     ) async throws -> Event {
+        if kind == .postgres { return try await appendInOneStatement(to: stream, at: now, alongside: alongside, payload: payload) }
         let seq = try await sql.raw(
             """
             INSERT INTO event_streams (stream, last_seq) VALUES (\(bind: stream.rawValue), 1)
@@ -34,33 +36,76 @@ extension Transaction {
             """
         ).first().map { try $0.decode(column: "last_seq", as: Int64.self) }
         guard let seq else { throw StoreError.noRowReturned("event_streams") }
-        let event = Event(stream: stream, seq: seq, ts: now, payload: try payload(seq))
-        let data = String(decoding: try event.payload.json(), as: UTF8.self)
-        let framed = FramedEvent(event, dataJSON: data)
-        let insert = SQLQueryString(
+        let event = try Self.framed(stream, seq: seq, at: now, payload: payload)
+        try await sql.raw(
             """
             INSERT INTO events (stream, seq, type, data, ts, message_id)
-            VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: event.type.rawValue), \(bind: data), \(bind: now),
-                    \(bind: event.payload.messageID))
+            VALUES (\(bind: stream.rawValue), \(bind: seq), \(bind: event.event.type.rawValue), \(bind: event.data), \(bind: now),
+                    \(bind: event.event.payload.messageID))
             """
-        )
-        let statements = alongside(seq)
-        if let notification = try bus.notification(for: framed) {
-            // One round trip for all: the insert, the statements alongside, and the NOTIFY that
-            // PostgreSQL sends at commit.
-            var query = "WITH inserted AS (" + insert + " RETURNING seq)"
-            for (index, statement) in statements.enumerated() {
-                query = query + ", alongside\(unsafeRaw: String(index)) AS (" + statement + ")"
-            }
-            try await sql.raw(
-                query + " SELECT pg_notify(\(bind: notification.channel), \(bind: notification.payload)) FROM inserted"
-            ).run()
-        } else {
-            try await sql.raw(insert).run()
-            for statement in statements { try await sql.raw(statement).run() }
+        ).run()
+        for statement in alongside("\(bind: seq)") { try await sql.raw(statement).run() }
+        appended(event.framed)
+        return event.event
+    }
+
+    /// The seq an event's JSON carries until the statement that numbers it replaces it. The text
+    /// `"seq":9007199254740993` can only be a `seq` key with that value (inside a JSON string every
+    /// quote is escaped), so the replacement touches nothing else.
+    private static let unnumbered: Int64 = 9_007_199_254_740_993
+    private static let placeholder = #""seq":"# + String(unnumbered)
+
+    private func appendInOneStatement(
+        to stream: StreamID,
+        at now: Date,
+        alongside: (SQLQueryString) -> [SQLQueryString],
+        payload: (Int64) throws -> EventPayload
+    ) async throws -> Event {
+        let draft = try Self.framed(stream, seq: Self.unnumbered, at: now, payload: payload)
+        let numbered = { (text: String) -> SQLQueryString in
+            "replace(\(bind: text), \(bind: Self.placeholder), '\"seq\":' || next.last_seq)"
         }
-        appended(framed)
-        return event
+        var query: SQLQueryString = """
+            WITH next AS (
+              INSERT INTO event_streams (stream, last_seq) VALUES (\(bind: stream.rawValue), 1)
+              ON CONFLICT (stream) DO UPDATE SET last_seq = event_streams.last_seq + 1
+              RETURNING last_seq
+            ), inserted AS (
+              INSERT INTO events (stream, seq, type, data, ts, message_id)
+              SELECT \(bind: stream.rawValue), next.last_seq, \(bind: draft.event.type.rawValue),
+            """ + numbered(draft.data) + """
+            , \(bind: now), \(bind: draft.event.payload.messageID) FROM next
+              RETURNING seq
+            )
+            """
+        for (index, statement) in alongside("(SELECT last_seq FROM next)").enumerated() {
+            query = query + ", alongside\(unsafeRaw: String(index)) AS (" + statement + ")"
+        }
+        query = query + " SELECT next.last_seq"
+        if let notification = try bus.notification(for: draft.framed) {
+            // Published at commit. A large event travels as a reference to the log, `r|stream|seq`.
+            let published: SQLQueryString =
+                notification.payload.hasPrefix("r|")
+                ? "\(bind: "r|\(stream.rawValue)|") || next.last_seq" : numbered(notification.payload)
+            query = query + ", pg_notify(\(bind: notification.channel), " + published + ")"
+        }
+        let row = try await sql.raw(query + " FROM next JOIN inserted ON inserted.seq = next.last_seq").first()
+        guard let seq = try row?.decode(column: "last_seq", as: Int64.self) else { throw StoreError.noRowReturned("event_streams") }
+        let event = try Self.framed(stream, seq: seq, at: now, payload: payload)
+        appended(event.framed)
+        return event.event
+    }
+
+    /// An event, its payload's JSON, and its frame.
+    private static func framed(
+        _ stream: StreamID,
+        seq: Int64,
+        at now: Date,
+        payload: (Int64) throws -> EventPayload
+    ) throws -> (event: Event, data: String, framed: FramedEvent) {
+        let event = Event(stream: stream, seq: seq, ts: now, payload: try payload(seq))
+        let data = String(decoding: try event.payload.json(), as: UTF8.self)
+        return (event, data, FramedEvent(event, dataJSON: data))
     }
 }
 

@@ -81,11 +81,11 @@ extension Store {
                         [
                             """
                             INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at, mentions_all)
-                            VALUES (\(bind: message.id), \(bind: conversationID), \(bind: seq), \(bind: senderID),
+                            VALUES (\(bind: message.id), \(bind: conversationID), \(seq), \(bind: senderID),
                                     \(bind: clientMessageID), \(bind: body), \(bind: replyToID), \(bind: now), \(bind: mentions.all ? 1 : 0))
                             """,
                             """
-                            UPDATE conversations SET last_message_seq = \(bind: seq), activity_at = \(bind: now.microseconds)
+                            UPDATE conversations SET last_message_seq = \(seq), activity_at = \(bind: now.microseconds)
                             WHERE id = \(bind: conversationID)
                             """,
                         ]
