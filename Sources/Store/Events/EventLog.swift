@@ -91,9 +91,10 @@ extension Transaction {
         }
         let row = try await sql.raw(query + " FROM next JOIN inserted ON inserted.seq = next.last_seq").first()
         guard let seq = try row?.decode(column: "last_seq", as: Int64.self) else { throw StoreError.noRowReturned("event_streams") }
-        let event = try Self.framed(stream, seq: seq, at: now, payload: payload)
-        appended(event.framed)
-        return event.event
+        // Numbered as the statement numbered the stored copy, rather than encoded a second time.
+        let event = Event(stream: stream, seq: seq, ts: now, payload: try payload(seq))
+        appended(FramedEvent(event, dataJSON: draft.data.replacing(Self.placeholder, with: #""seq":"# + String(seq))))
+        return event
     }
 
     /// An event, its payload's JSON, and its frame.
