@@ -71,8 +71,6 @@ final class RealtimeSocket: ChannelDuplexHandler {
         let socket = bound
         let loop = context.eventLoop
         inbox = Inbox(resumeReading: { loop.execute { socket.value.resumeReading() } })
-        let interval = TimeAmount(server.configuration.pingInterval)
-        pinger = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in socket.value.ping() }
         if let authorization {
             self.authorization = nil
             open(credential: .header(authorization))
@@ -144,6 +142,10 @@ final class RealtimeSocket: ChannelDuplexHandler {
         let timers = ConnectionTimers(connection: connection, loop: context.eventLoop, now: server.now)
         timers.start(resumeWindow: server.configuration.resumeWindow)
         phase = .open(connection, timers)
+        // Pinging starts with the open connection, so a slow opening cannot count as a missed pong;
+        // until then the auth deadline (or the opening's own database work) bounds the wait.
+        let (socket, interval) = (bound, TimeAmount(server.configuration.pingInterval))
+        pinger = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in socket.value.ping() }
         inbox.open(with: Reader(context: server, connection: connection, startPending: startPending))
         drain()
     }
