@@ -14,7 +14,16 @@ final class ThreadPoolExecutor: TaskExecutor {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        // A stopped pool runs the item on this thread at once; the job runs either way.
-        pool.submit { _ in job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        pool.submit { state in
+            switch state {
+            case .active:
+                job.runSynchronously(on: self.asUnownedTaskExecutor())
+            case .cancelled:
+                // The pool stopped (the database closed under a late caller). A stopped pool hands
+                // the item back at once on the enqueuing thread, where running a job would re-enter
+                // the task that is suspending: the global executor runs it instead.
+                globalConcurrentExecutor.enqueue(ExecutorJob(job))
+            }
+        }
     }
 }
