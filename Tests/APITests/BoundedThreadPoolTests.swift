@@ -13,7 +13,9 @@ struct BoundedThreadPoolTests {
         let running = Atomic<Int>(0)
         async let first: Int = pool.run {
             running.add(1, ordering: .relaxed)
-            gate.wait()
+            // Bounded: should the test fail or time out before it opens the gate, a thread left
+            // blocked here would keep the whole test process from exiting.
+            _ = gate.wait(timeout: .now() + 50)
             return 1
         }
         async let second: Int = pool.run { 2 }
