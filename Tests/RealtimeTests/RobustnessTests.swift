@@ -162,16 +162,18 @@ struct RobustnessTests {
 
     @Test("A client that answers pings stays connected and gets its events", arguments: TestBackend.all)
     func answeredPings(backend: TestBackend) async throws {
-        try await withRealtime(backend, configure: { $0.realtime.pingInterval = .milliseconds(200) }) { running in
+        // An interval long enough for a pong on a loaded machine (the client answers on its own
+        // event loop), short enough for several pings within the test.
+        try await withRealtime(backend, configure: { $0.realtime.pingInterval = .milliseconds(700) }) { running in
             let http = running.http
             let alice = try await http.register("alice")
             let bob = try await http.register("bob")
             let group = try await http.group(alice, members: [bob])
             let client = try await http.connect(bob)
-            try await Task.sleep(for: .seconds(1.2))
-            try await http.send("after six pings", to: group, as: alice)
+            try await Task.sleep(for: .seconds(3))
+            try await http.send("after four pings", to: group, as: alice)
             try await eventually("the message") {
-                client.events.contains { $0.data["body"] as? String == "after six pings" } ? true : nil
+                client.events.contains { $0.data["body"] as? String == "after four pings" } ? true : nil
             }
             #expect(!client.closed)
             client.cancel()
