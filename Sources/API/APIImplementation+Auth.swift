@@ -118,7 +118,7 @@ extension APIImplementation {
 
     func revokeSession(_ input: Operations.RevokeSession.Input) async throws -> Operations.RevokeSession.Output {
         let identity = try identity()
-        guard let sessionID = UUID(uuidString: input.path.sessionId),
+        guard let sessionID = UUID(text: input.path.sessionId),
             try await store.revokeSession(id: sessionID, of: identity.userID, reason: .revoked, now: now())
         else { throw Problem.notFound("No such session.") }
         authenticator.sessionEnded(sessionID)

@@ -76,8 +76,8 @@ package final class AccessTokens: Sendable {
         guard let kid = state.withLock({ $0.signingKID }) else { throw TokenError.noSigningKey }
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
-            sub: SubjectClaim(value: userID.uuidString.lowercased()),
-            sid: sessionID.uuidString.lowercased(),
+            sub: SubjectClaim(value: userID.lowercased),
+            sid: sessionID.lowercased,
             iat: IssuedAtClaim(value: issuedAt),
             exp: ExpirationClaim(value: issuedAt.addingTimeInterval(lifetime)),
             iss: IssuerClaim(value: Self.issuer),
@@ -132,7 +132,7 @@ package final class AccessTokens: Sendable {
         }
         guard claims.exp.value > now else { throw .expired }
         guard claims.iat.value <= now.addingTimeInterval(Self.clockLeeway), claims.iat.value < claims.exp.value else { throw .invalid }
-        guard let userID = UUID(uuidString: claims.sub.value), let sessionID = UUID(uuidString: claims.sid) else {
+        guard let userID = UUID(text: claims.sub.value), let sessionID = UUID(text: claims.sid) else {
             throw .invalid
         }
         return Identity(userID: userID, sessionID: sessionID, expiresAt: claims.exp.value)

@@ -175,7 +175,7 @@ struct Reader {
     }
 
     private static func conversationID(_ raw: String) throws(Problem) -> UUID {
-        guard let id = UUID(uuidString: raw) else { throw Problem.notFound("No such conversation.") }
+        guard let id = UUID(text: raw) else { throw Problem.notFound("No such conversation.") }
         return id
     }
 }

@@ -42,7 +42,7 @@ package final class RealtimeServer: Service {
             authenticator: authenticator,
             hub: Hub(),
             configuration: configuration,
-            nodeID: UUID().uuidString.lowercased(),
+            nodeID: UUID().lowercased,
             now: now,
             logger: logger
         )

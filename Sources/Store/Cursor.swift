@@ -30,7 +30,7 @@ struct Cursor {
     }
 
     func uuid(_ index: Int) throws(Problem) -> UUID {
-        guard let value = UUID(uuidString: parts[index]) else {
+        guard let value = UUID(text: parts[index]) else {
             throw Problem.invalidField("cursor", .invalidFormat, "Not a cursor from this list.")
         }
         return value

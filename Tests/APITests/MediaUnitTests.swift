@@ -77,7 +77,7 @@ struct MediaUnitTests {
         func parts(_ url: String) throws -> (exp: Int64, sig: String, viewer: UUID?, variant: String?) {
             let items = try #require(URLComponents(string: url)?.queryItems)
             func value(_ name: String) -> String? { items.first { $0.name == name }?.value }
-            return (try #require(Int64(value("exp") ?? "")), try #require(value("sig")), value("viewer").flatMap(UUID.init), value("variant"))
+            return (try #require(Int64(value("exp") ?? "")), try #require(value("sig")), value("viewer").flatMap { UUID(text: $0) }, value("variant"))
         }
         let url = try #require(links.url(upload, .thumbnail, for: .viewer(viewer)))
         #expect(url.hasPrefix("/api/v1/media/\(upload.uuidString.lowercased())?variant=thumbnail&"))

@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+import Models
 
 /// A plain-text mail to one person.
 package struct MailMessage: Sendable, Equatable {
@@ -80,7 +81,7 @@ package struct SMTPMailer: Mailer {
             "To: \(to)",
             "Subject: \(encodedWord(message.subject))",
             "Date: \(formatter.string(from: date))",
-            "Message-ID: <\(UUID().uuidString.lowercased())@\(domain)>",
+            "Message-ID: <\(UUID().lowercased)@\(domain)>",
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: \(isASCII ? "7bit" : "base64")",

@@ -5,13 +5,13 @@ import Models
 enum Parameters {
     /// An id in the path: junk is as absent as an unknown id, so 404.
     static func pathID(_ raw: String, _ what: String) throws(Problem) -> UUID {
-        guard let id = UUID(uuidString: raw) else { throw Problem.notFound("No such \(what).") }
+        guard let id = UUID(text: raw) else { throw Problem.notFound("No such \(what).") }
         return id
     }
 
     /// An id in a body or query: junk is a bad field, so 400.
     static func id(_ raw: String, field: String) throws(Problem) -> UUID {
-        guard let id = UUID(uuidString: raw) else { throw Problem.invalidField(field, .invalidFormat, "Not an id.") }
+        guard let id = UUID(text: raw) else { throw Problem.invalidField(field, .invalidFormat, "Not an id.") }
         return id
     }
 
@@ -20,7 +20,7 @@ enum Parameters {
         var ids: [UUID] = []
         var errors: [FieldError] = []
         for (index, value) in raw.enumerated() {
-            if let id = UUID(uuidString: value) {
+            if let id = UUID(text: value) {
                 ids.append(id)
             } else {
                 errors.append(FieldError(field: "\(field)[\(index)]", code: .invalidFormat, detail: "Not an id."))

@@ -27,7 +27,7 @@ package struct MessageDraft: Sendable, Equatable {
         let body = attachments.isEmpty || !text.isEmpty ? validator.check("body", body ?? "", FieldRules.messageBody) : ""
         var errors = validator.errors
         let replyToID = replyToID.flatMap { raw in
-            let id = UUID(uuidString: raw)
+            let id = UUID(text: raw)
             if id == nil { errors.append(FieldError(field: "replyToId", code: .invalidFormat, detail: "Not an id.")) }
             return id
         }
@@ -35,7 +35,7 @@ package struct MessageDraft: Sendable, Equatable {
             errors.append(FieldError(field: "attachments", code: .tooLong, detail: "At most \(Self.maxAttachments) images."))
         }
         let uploads = attachments.enumerated().compactMap { index, raw in
-            let id = UUID(uuidString: raw)
+            let id = UUID(text: raw)
             if id == nil { errors.append(FieldError(field: "attachments[\(index)]", code: .invalidFormat, detail: "Not an upload id.")) }
             return id
         }

@@ -39,7 +39,7 @@ package enum Signal: Codable, Hashable, Sendable {
 
     package init(from decoder: any Decoder) throws {
         let fields = try Fields(from: decoder)
-        guard let userID = UUID(uuidString: fields.userId) else {
+        guard let userID = UUID(text: fields.userId) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "userId is not an id"))
         }
         switch fields.type {

@@ -44,11 +44,6 @@ package enum WireJSON {
     }
 }
 
-extension UUID {
-    /// The canonical lower-case text form used on the wire.
-    package var lowercased: String { uuidString.lowercased() }
-}
-
 // Foundation writes a UUID in upper case; the wire wants the canonical lower case. These overloads
 // are more specific than the generic `encode`, so the Codable conformances synthesized in this module
 // pick them for every `UUID`, `UUID?` and `[UUID]` property. `WireJSONTests` holds them to it.

@@ -40,7 +40,7 @@ extension Store {
                     """
                 ).first()
             else { return nil }
-            try await transaction.profileChanged(try row.model(UserRow.self).user(transaction.media), to: audience, deleted: true, at: now)
+            try await transaction.profileChanged(try UserRow(row: row).user(transaction.media), to: audience, deleted: true, at: now)
             let revoked = try await transaction.revokeSessions(of: userID, reason: .accountDeleted, now: now)
             try await transaction.sql.raw(
                 """
@@ -62,7 +62,7 @@ extension Store {
     package func claimAccountDeletion(now: Date, leaseEnd: Date) async throws -> AccountDeletion? {
         try await claim(.accountDeletions, limit: 1, now: now, leaseEnd: leaseEnd, returning: "user_id, delete_messages").first.map {
             AccountDeletion(
-                userID: try $0.decode(column: "user_id", as: UUID.self),
+                userID: try $0.decodeUUID(column: "user_id"),
                 deleteMessages: try $0.decode(column: "delete_messages", as: Int.self) != 0
             )
         }
@@ -101,7 +101,7 @@ extension Store {
                 SELECT m.conversation_id FROM members m JOIN conversations c ON c.id = m.conversation_id
                 WHERE m.user_id = \(bind: userID) AND c.kind = 'group' LIMIT 1
                 """
-            ).first()?.decode(column: "conversation_id", as: UUID.self)
+            ).first()?.decodeUUID(column: "conversation_id")
         }
         if let group {
             try await write { transaction in try await transaction.leaveOnDeletion(userID, group: group, now: now) }
@@ -146,7 +146,7 @@ extension Transaction {
                 SELECT user_id FROM members WHERE conversation_id = \(bind: group) AND user_id <> \(bind: userID)
                 ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, joined_at, user_id LIMIT 1
                 """
-            ).first()?.decode(column: "user_id", as: UUID.self)
+            ).first()?.decodeUUID(column: "user_id")
             guard let successor else {
                 try await deleteConversation(group, by: userID, now: now)
                 return
@@ -170,7 +170,7 @@ extension Transaction {
             ).run()
         }
         let owners = try await sql.raw("DELETE FROM contacts WHERE contact_id = \(bind: userID) RETURNING owner_id").all()
-            .map { try $0.decode(column: "owner_id", as: UUID.self) }
+            .map { try $0.decodeUUID(column: "owner_id") }
         try await lockStreams(owners.map(StreamID.user))
         for owner in owners {
             try await append(to: .user(owner), .contactRemoved(ContactRemovedData(userID: userID)), at: now)

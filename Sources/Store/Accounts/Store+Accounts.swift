@@ -72,7 +72,7 @@ extension Store {
         }
         guard let row else { return nil }
         return Credentials(
-            userID: try row.decode(column: "id", as: UUID.self),
+            userID: try row.decodeUUID(column: "id"),
             passwordHash: try row.decode(column: "password_hash", as: String.self)
         )
     }
@@ -89,7 +89,7 @@ extension Store {
     package func user(id: UUID) async throws -> User? {
         try await database.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: UserRow.columns) FROM users WHERE id = \(bind: id)").first()
-                .map { try $0.model(UserRow.self).user(media) }
+                .map { try UserRow(row: $0).user(media) }
         }
     }
 
@@ -129,7 +129,7 @@ extension Store {
                     RETURNING \(unsafeRaw: UserRow.columns)
                     """
                 ).first()
-                guard let user = try row?.model(UserRow.self).user(transaction.media) else { return nil }
+                guard let user = try row.map(UserRow.init(row:))?.user(transaction.media) else { return nil }
                 try await transaction.profileChanged(user, to: audience, at: now)
                 return user
             }
@@ -155,11 +155,11 @@ extension Transaction {
     /// streams first and then (through a foreign key) that row, so the other order could deadlock.
     func lockProfileAudience(of userID: UUID) async throws -> ProfileAudience {
         let conversations = try await sql.raw("SELECT conversation_id FROM members WHERE user_id = \(bind: userID)").all()
-            .map { try $0.decode(column: "conversation_id", as: UUID.self) }
+            .map { try $0.decodeUUID(column: "conversation_id") }
         let contacts = try await sql.raw("SELECT owner_id, nickname, created_at FROM contacts WHERE contact_id = \(bind: userID)").all()
             .map { row in
                 (
-                    owner: try row.decode(column: "owner_id", as: UUID.self),
+                    owner: try row.decodeUUID(column: "owner_id"),
                     nickname: try row.decode(column: "nickname", as: String?.self),
                     addedAt: try row.decode(column: "created_at", as: Date.self)
                 )
@@ -203,7 +203,7 @@ extension SQLDatabase {
 }
 
 /// A `users` row.
-struct UserRow: Decodable {
+struct UserRow {
     static let columns = "id, username, email, email_verified_at, display_name, bio, avatar_upload_id, created_at"
 
     var id: UUID
@@ -212,8 +212,20 @@ struct UserRow: Decodable {
     var emailVerifiedAt: Date?
     var displayName: String
     var bio: String
-    var avatarUploadId: UUID?
+    var avatarUploadID: UUID?
     var createdAt: Date
+
+    /// A row selected with `columns`.
+    init(row: any SQLRow) throws {
+        id = try row.decodeUUID(column: "id")
+        username = try row.decode(column: "username", as: String.self)
+        email = try row.decode(column: "email", as: String.self)
+        emailVerifiedAt = try row.decode(column: "email_verified_at", as: Date?.self)
+        displayName = try row.decode(column: "display_name", as: String.self)
+        bio = try row.decode(column: "bio", as: String.self)
+        avatarUploadID = try row.decodeOptionalUUID(column: "avatar_upload_id")
+        createdAt = try row.decode(column: "created_at", as: Date.self)
+    }
 
     /// The user, with their avatar's link signed by `links`.
     func user(_ links: MediaLinks) -> User {
@@ -224,7 +236,7 @@ struct UserRow: Decodable {
             email: email,
             emailVerified: emailVerifiedAt != nil,
             bio: bio.isEmpty ? nil : bio,
-            avatarURL: avatarUploadId.flatMap { links.url($0, .avatar, for: .anyone) },
+            avatarURL: avatarUploadID.flatMap { links.url($0, .avatar, for: .anyone) },
             createdAt: createdAt
         )
     }

@@ -88,7 +88,7 @@ extension Transaction {
                 """
             ).first()
         else { return nil }
-        let userID = try token.decode(column: "user_id", as: UUID.self)
+        let userID = try token.decodeUUID(column: "user_id")
         let email = try token.decode(column: "email", as: String.self)
         let purpose = EmailTokenPurpose(rawValue: try token.decode(column: "purpose", as: String.self))
         try await sql.raw("UPDATE email_tokens SET used_at = \(bind: now) WHERE user_id = \(bind: userID) AND used_at IS NULL").run()
@@ -111,7 +111,7 @@ extension Transaction {
             return nil
         }
         guard let row = try await sql.raw(update + " RETURNING \(unsafeRaw: UserRow.columns)").first() else { return nil }
-        let user = try row.model(UserRow.self).user(media)
+        let user = try UserRow(row: row).user(media)
         try await append(to: .user(userID), .userUpdated(user), at: now)
         return user
     }

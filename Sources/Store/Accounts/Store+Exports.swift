@@ -260,10 +260,10 @@ extension SQLDatabase {
         ).all().map { row in
             let kind = try row.decode(column: "kind", as: String.self)
             return ExportedMembership(
-                conversationId: try row.decode(column: "id", as: UUID.self).lowercased,
+                conversationId: try row.decodeUUID(column: "id").lowercased,
                 kind: kind,
                 title: kind == "group" ? try row.decode(column: "title", as: String.self) : nil,
-                peerId: try row.decode(column: "peer_id", as: UUID?.self)?.lowercased,
+                peerId: try row.decodeOptionalUUID(column: "peer_id")?.lowercased,
                 role: try row.decode(column: "role", as: String.self),
                 joinedAt: try row.decode(column: "joined_at", as: Date.self)
             )
@@ -281,11 +281,11 @@ extension SQLDatabase {
         }
         return try await raw(query + " ORDER BY conversation_id, seq LIMIT \(bind: limit)").all().map { row in
             ExportedMessage(
-                id: try row.decode(column: "id", as: UUID.self),
-                conversationID: try row.decode(column: "conversation_id", as: UUID.self),
+                id: try row.decodeUUID(column: "id"),
+                conversationID: try row.decodeUUID(column: "conversation_id"),
                 seq: try row.decode(column: "seq", as: Int64.self),
                 body: try row.decode(column: "body", as: String?.self),
-                replyToID: try row.decode(column: "reply_to_id", as: UUID?.self),
+                replyToID: try row.decodeOptionalUUID(column: "reply_to_id"),
                 createdAt: try row.decode(column: "created_at", as: Date.self),
                 editedAt: try row.decode(column: "edited_at", as: Date?.self),
                 deleted: try row.decode(column: "deleted_at", as: Date?.self) != nil
@@ -303,8 +303,8 @@ extension SQLDatabase {
         ).all().map { row in
             (
                 ExportedUpload(
-                    id: try row.decode(column: "id", as: UUID.self).lowercased,
-                    messageId: try row.decode(column: "message_id", as: UUID?.self)?.lowercased,
+                    id: try row.decodeUUID(column: "id").lowercased,
+                    messageId: try row.decodeOptionalUUID(column: "message_id")?.lowercased,
                     contentType: try row.decode(column: "content_type", as: String.self),
                     width: try row.decode(column: "width", as: Int.self),
                     height: try row.decode(column: "height", as: Int.self),
@@ -320,8 +320,8 @@ extension SQLDatabase {
 extension DataExport {
     fileprivate init(row: any SQLRow) throws {
         self.init(
-            id: try row.decode(column: "id", as: UUID.self),
-            userID: try row.decode(column: "user_id", as: UUID.self),
+            id: try row.decodeUUID(column: "id"),
+            userID: try row.decodeUUID(column: "user_id"),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             readyAt: try row.decode(column: "ready_at", as: Date?.self),
             size: try row.decode(column: "size", as: Int64?.self)

@@ -42,7 +42,7 @@ extension Store {
                 ).first()
             else { return nil }
             let recipient = MailRecipient(
-                userID: try row.decode(column: "id", as: UUID.self),
+                userID: try row.decodeUUID(column: "id"),
                 email: try row.decode(column: "email", as: String.self),
                 displayName: try row.decode(column: "display_name", as: String.self)
             )
@@ -81,7 +81,7 @@ extension Store {
                     """
                 ).first()
             else { return nil }
-            let userID = try row.decode(column: "user_id", as: UUID.self)
+            let userID = try row.decodeUUID(column: "user_id")
             try await transaction.sql.raw(
                 "UPDATE password_reset_tokens SET used_at = \(bind: now) WHERE user_id = \(bind: userID) AND used_at IS NULL"
             ).run()

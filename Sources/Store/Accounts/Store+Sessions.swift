@@ -82,7 +82,7 @@ extension Store {
                       AND created_at > \(bind: ageCutoff)
                 ORDER BY created_at DESC, id
                 """
-            ).all().map { try $0.model(SessionRow.self).session }
+            ).all().map { try SessionRow(row: $0).session }
         }
     }
 
@@ -94,7 +94,7 @@ extension Store {
                     .first()
             else { return nil }
             return SessionStatus(
-                userID: try row.decode(column: "user_id", as: UUID.self),
+                userID: try row.decodeUUID(column: "user_id"),
                 isRevoked: try row.decode(column: "revoked_at", as: Date?.self) != nil,
                 createdAt: try row.decode(column: "created_at", as: Date.self),
                 lastUsedAt: try row.decode(column: "last_used_at", as: Date.self)
@@ -142,14 +142,14 @@ extension Store {
                 """
             ).first()
             if let spent {
-                let sessionID = try spent.decode(column: "session_id", as: UUID.self)
+                let sessionID = try spent.decodeUUID(column: "session_id")
                 let session = try await transaction.sql.raw(
                     """
                     SELECT user_id FROM sessions
                     WHERE id = \(bind: sessionID) AND revoked_at IS NULL AND created_at > \(bind: ageCutoff)
                     """
                 ).first()
-                guard let userID = try session?.decode(column: "user_id", as: UUID.self) else { return .invalid }
+                guard let userID = try session?.decodeUUID(column: "user_id") else { return .invalid }
                 try await transaction.insertRefreshToken(successor, sessionID: sessionID, now: now)
                 try await transaction.sql.raw("UPDATE sessions SET last_used_at = \(bind: now) WHERE id = \(bind: sessionID)")
                     .run()
@@ -163,8 +163,8 @@ extension Store {
                 """
             ).first()
             guard let known, let usedAt = try known.decode(column: "used_at", as: Date?.self) else { return .invalid }
-            let sessionID = try known.decode(column: "session_id", as: UUID.self)
-            let userID = try known.decode(column: "user_id", as: UUID.self)
+            let sessionID = try known.decodeUUID(column: "session_id")
+            let userID = try known.decodeUUID(column: "user_id")
             if usedAt > graceCutoff {
                 let unusedSuccessor = try await transaction.sql.raw(
                     """
@@ -227,7 +227,7 @@ extension Transaction {
         if let only { query = query + " AND id = \(bind: only)" }
         if let except { query = query + " AND id <> \(bind: except)" }
         query = query + " RETURNING id"
-        let revoked = try await sql.raw(query).all().map { try $0.decode(column: "id", as: UUID.self) }
+        let revoked = try await sql.raw(query).all().map { try $0.decodeUUID(column: "id") }
         for sessionID in revoked.sorted(by: { $0.uuidString < $1.uuidString }) {
             try await append(to: .user(userID), .sessionRevoked(SessionRevokedData(sessionID: sessionID, reason: reason)), at: now)
         }
@@ -236,17 +236,27 @@ extension Transaction {
 }
 
 /// A `sessions` row.
-struct SessionRow: Decodable {
+struct SessionRow {
     static let columns = "id, user_id, device_name, user_agent, created_at, last_used_at"
 
     var id: UUID
-    var userId: UUID
+    var userID: UUID
     var deviceName: String?
     var userAgent: String?
     var createdAt: Date
     var lastUsedAt: Date
 
+    /// A row selected with `columns`.
+    init(row: any SQLRow) throws {
+        id = try row.decodeUUID(column: "id")
+        userID = try row.decodeUUID(column: "user_id")
+        deviceName = try row.decode(column: "device_name", as: String?.self)
+        userAgent = try row.decode(column: "user_agent", as: String?.self)
+        createdAt = try row.decode(column: "created_at", as: Date.self)
+        lastUsedAt = try row.decode(column: "last_used_at", as: Date.self)
+    }
+
     var session: Session {
-        Session(id: id, userID: userId, deviceName: deviceName, userAgent: userAgent, createdAt: createdAt, lastUsedAt: lastUsedAt)
+        Session(id: id, userID: userID, deviceName: deviceName, userAgent: userAgent, createdAt: createdAt, lastUsedAt: lastUsedAt)
     }
 }

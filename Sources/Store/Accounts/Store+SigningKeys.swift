@@ -24,7 +24,7 @@ extension Store {
     package func signingKeys() async throws -> [SigningKeyRecord] {
         try await database.read { sql in
             try await sql.raw("SELECT kid, algorithm, private_key, created_at FROM signing_keys ORDER BY created_at DESC, kid")
-                .all().map { try $0.model(SigningKeyRecord.Row.self).record }
+                .all().map { try SigningKeyRecord.Row(row: $0).record }
         }
     }
 
@@ -77,11 +77,19 @@ extension Store {
 }
 
 extension SigningKeyRecord {
-    fileprivate struct Row: Decodable {
+    fileprivate struct Row {
         var kid: String
         var algorithm: String
         var privateKey: String
         var createdAt: Date
+
+        init(row: any SQLRow) throws {
+            kid = try row.decode(column: "kid", as: String.self)
+            algorithm = try row.decode(column: "algorithm", as: String.self)
+            privateKey = try row.decode(column: "private_key", as: String.self)
+            createdAt = try row.decode(column: "created_at", as: Date.self)
+        }
+
         var record: SigningKeyRecord { .init(kid: kid, algorithm: algorithm, privateKey: privateKey, createdAt: createdAt) }
     }
 }

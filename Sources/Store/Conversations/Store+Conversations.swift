@@ -76,7 +76,7 @@ extension Store {
             try await transaction.lockStreams([.user(userID), .user(otherID)])
             guard let other = try await transaction.publicUser(otherID) else { throw Problem.notFound("No such user.") }
             if let existing = try await transaction.sql.raw("SELECT id FROM conversations WHERE direct_key = \(bind: key)").first() {
-                return (try existing.decode(column: "id", as: UUID.self), false)
+                return (try existing.decodeUUID(column: "id"), false)
             }
             guard other.deleted != true else { throw Problem.notFound("No such user.") }
             guard try await !transaction.hasBlocked(otherID, userID) else {
@@ -97,7 +97,7 @@ extension Store {
                 // A concurrent open won the race; its conversation is committed and visible now.
                 let winner = try await transaction.sql.raw("SELECT id FROM conversations WHERE direct_key = \(bind: key)").first()
                 guard let winner else { throw StoreError.noRowReturned("conversations") }
-                return (try winner.decode(column: "id", as: UUID.self), false)
+                return (try winner.decodeUUID(column: "id"), false)
             }
             let payload = try await transaction.conversationData(id)
             try await transaction.append(to: .conversation(id), .conversationCreated(payload), at: now)
@@ -362,7 +362,7 @@ extension Transaction {
     func deleteConversation(_ id: UUID, by actorID: UUID, now: Date) async throws {
         try await append(to: .conversation(id), .conversationDeleted(ConversationDeletedData(id: id, deletedBy: actorID)), at: now)
         let members = try await sql.raw("SELECT user_id FROM members WHERE conversation_id = \(bind: id)").all()
-            .map { try $0.decode(column: "user_id", as: UUID.self) }
+            .map { try $0.decodeUUID(column: "user_id") }
         try await lockStreams(members.map(StreamID.user))
         for userID in members {
             try await append(to: .user(userID), .conversationLeft(ConversationLeftData(conversationID: id, reason: .deleted)), at: now)
@@ -388,9 +388,9 @@ extension Transaction {
             kind: try row.decode(column: "kind", as: ConversationKind.self),
             title: try row.decode(column: "title", as: String.self),
             description: try row.decode(column: "description", as: String.self),
-            iconURL: try row.decode(column: "icon_upload_id", as: UUID?.self).flatMap { media.url($0, .avatar, for: .anyone) },
+            iconURL: try row.decodeOptionalUUID(column: "icon_upload_id").flatMap { media.url($0, .avatar, for: .anyone) },
             createdAt: try row.decode(column: "created_at", as: Date.self),
-            createdBy: try row.decode(column: "created_by", as: UUID.self),
+            createdBy: try row.decodeUUID(column: "created_by"),
             memberCount: try row.decode(column: "member_count", as: Int.self),
             theme: ChatTheme(json: try row.decode(column: "theme", as: String?.self))
         )
@@ -409,7 +409,7 @@ extension Transaction {
                     OR (u.group_adds = 'contacts'
                         AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.owner_id = u.id AND c.contact_id = \(bind: actorID))))
                 """
-            ).all().map { try $0.decode(column: "id", as: UUID.self) }
+            ).all().map { try $0.decodeUUID(column: "id") }
         )
         guard !refused.isEmpty else { return }
         let errors = given.enumerated().filter { refused.contains($0.element) }.map { index, _ in
@@ -440,7 +440,7 @@ extension Transaction {
         guard !ids.isEmpty else { return }
         let found = Set(
             try await sql.raw("SELECT id FROM users WHERE id IN (\(binds: ids)) AND deleted_at IS NULL").all()
-                .map { try $0.decode(column: "id", as: UUID.self) }
+                .map { try $0.decodeUUID(column: "id") }
         )
         let missing = ids.filter { !found.contains($0) }
         guard missing.isEmpty else {
@@ -488,17 +488,17 @@ extension SQLDatabase {
         }
         query = query + " ORDER BY c.activity_at DESC, c.id DESC LIMIT \(bind: limit)"
         let rows = try await raw(query).all()
-        let lastMessages = try rows.compactMap { row in try row.decode(column: "lm_id", as: UUID?.self) != nil ? try Message(row: row, prefix: "lm_") : nil }
+        let lastMessages = try rows.compactMap { row in try row.decodeOptionalUUID(column: "lm_id") != nil ? try Message(row: row, prefix: "lm_") : nil }
         let completed = Dictionary(
             uniqueKeysWithValues: try await completed(lastMessages, for: viewer, links: links).map { ($0.id, $0) }
         )
         return try rows.map { row in
             let kind = try row.decode(column: "kind", as: ConversationKind.self)
-            let lastMessage = try row.decode(column: "lm_id", as: UUID?.self).flatMap { completed[$0] }
+            let lastMessage = try row.decodeOptionalUUID(column: "lm_id").flatMap { completed[$0] }
             // A direct conversation's icon is the other person's avatar, as its title is their name.
-            let icon = try row.decode(column: kind == .direct ? "peer_avatar_id" : "icon_upload_id", as: UUID?.self)
+            let icon = try row.decodeOptionalUUID(column: kind == .direct ? "peer_avatar_id" : "icon_upload_id")
             let view = Conversation(
-                id: try row.decode(column: "id", as: UUID.self),
+                id: try row.decodeUUID(column: "id"),
                 kind: kind,
                 title: kind == .direct ? try row.decode(column: "peer_name", as: String?.self) ?? "" : try row.decode(column: "title", as: String.self),
                 description: try row.decode(column: "description", as: String.self).nonEmpty,

@@ -84,8 +84,8 @@ package final class MediaLinks: Sendable {
         guard let signature = signature(upload, variant, expires: expires, viewer: viewer) else { return nil }
         var query = "exp=\(expires)&sig=\(signature)"
         if variant != .original { query = "variant=\(variant.rawValue)&" + query }
-        if let viewer { query += "&viewer=\(viewer.uuidString.lowercased())" }
-        return "/api/v1/media/\(upload.uuidString.lowercased())?\(query)"
+        if let viewer { query += "&viewer=\(viewer.lowercased)" }
+        return "/api/v1/media/\(upload.lowercased)?\(query)"
     }
 
     /// Whether a link's signature is this server's and it has not expired.
@@ -96,7 +96,7 @@ package final class MediaLinks: Sendable {
     /// The path and query of a data export's download, working until `expires` (seconds since 1970).
     package func exportURL(_ export: UUID, expires: Int64) -> String? {
         guard let signature = exportSignature(export, expires: expires) else { return nil }
-        return "/api/v1/exports/\(export.uuidString.lowercased())?exp=\(expires)&sig=\(signature)"
+        return "/api/v1/exports/\(export.lowercased)?exp=\(expires)&sig=\(signature)"
     }
 
     /// Whether a download link of a data export is this server's and has not expired.
@@ -117,12 +117,12 @@ package final class MediaLinks: Sendable {
     /// `variant=avatar_small` for the 64 × 64 one, with no second link in every profile.
     private func signature(_ upload: UUID, _ variant: MediaVariant, expires: Int64, viewer: UUID?) -> String? {
         let signed = variant == .avatarSmall ? MediaVariant.avatar : variant
-        return mac("\(upload.uuidString.lowercased())|\(signed.rawValue)|\(expires)|\(viewer?.uuidString.lowercased() ?? "")")
+        return mac("\(upload.lowercased)|\(signed.rawValue)|\(expires)|\(viewer?.lowercased ?? "")")
     }
 
     /// (Its message starts with `export|`, where an image's starts with a uuid: neither signs the other.)
     private func exportSignature(_ export: UUID, expires: Int64) -> String? {
-        mac("export|\(export.uuidString.lowercased())|\(expires)")
+        mac("export|\(export.lowercased)|\(expires)")
     }
 
     private func mac(_ message: String) -> String? {

@@ -108,9 +108,9 @@ extension Store {
         }
         guard let row else { return nil }
         let shownToAll = try row.decode(column: "shown_to_all", as: Int64.self) == 1
-        let inMessage = try row.decode(column: "message_id", as: UUID?.self) != nil
+        let inMessage = try row.decodeOptionalUUID(column: "message_id") != nil
         let viewerIsMember = try row.decode(column: "viewer_is_member", as: Int64.self) == 1
-        let owner = try row.decode(column: "owner_id", as: UUID.self)
+        let owner = try row.decodeUUID(column: "owner_id")
         let allowed = shownToAll || (inMessage ? viewer == nil || viewerIsMember : viewer == owner)
         guard allowed else { return nil }
         let hash = try row.decode(column: "hash", as: String.self)
@@ -134,7 +134,7 @@ extension Store {
                 """
             ).first()
             guard let row else { return nil }
-            let user = try row.model(UserRow.self).user(transaction.media)
+            let user = try UserRow(row: row).user(transaction.media)
             try await transaction.profileChanged(user, to: audience, at: now)
             return user
         }
@@ -240,7 +240,7 @@ extension SQLDatabase {
               AND NOT EXISTS (SELECT 1 FROM conversations i WHERE i.icon_upload_id = u.id)
             """
         ).all()
-        let found = Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode(column: "id", as: UUID.self), $0) })
+        let found = Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decodeUUID(column: "id"), $0) })
         var errors: [FieldError] = []
         var seen: Set<UUID> = []
         var attachments: [Attachment] = []
@@ -270,7 +270,7 @@ extension SQLDatabase {
         ).all()
         var attachments: [UUID: [Attachment]] = [:]
         for row in rows {
-            attachments[try row.decode(column: "message_id", as: UUID.self), default: []].append(try Attachment(row: row, links: links, for: audience))
+            attachments[try row.decodeUUID(column: "message_id"), default: []].append(try Attachment(row: row, links: links, for: audience))
         }
         return attachments
     }
@@ -279,7 +279,7 @@ extension SQLDatabase {
 extension Attachment {
     /// An attachment from an `uploads` row, its links signed for `audience`.
     init(row: any SQLRow, links: MediaLinks, for audience: MediaLinks.Audience) throws {
-        let id = try row.decode(column: "id", as: UUID.self)
+        let id = try row.decodeUUID(column: "id")
         self.init(
             id: id,
             contentType: try row.decode(column: "content_type", as: String.self),

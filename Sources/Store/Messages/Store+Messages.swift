@@ -56,7 +56,7 @@ extension Store {
                     guard let target else {
                         throw Problem.invalidField("replyToId", .notFound, "No such message in this conversation.")
                     }
-                    repliedTo = try target.decode(column: "sender_id", as: UUID.self)
+                    repliedTo = try target.decodeUUID(column: "sender_id")
                 }
                 let mentions = try await transaction.mentions(in: body, by: membership)
                 var message = Message(
@@ -314,7 +314,7 @@ extension Transaction {
 
     func visibleMessage(_ id: UUID, to viewer: UUID) async throws -> (message: Message, membership: Membership) {
         guard let row = try await sql.raw("SELECT \(unsafeRaw: Message.columns()) FROM messages WHERE id = \(bind: id)").first(),
-            let membership = try await sql.membership(of: viewer, in: try row.decode(column: "conversation_id", as: UUID.self))
+            let membership = try await sql.membership(of: viewer, in: try row.decodeUUID(column: "conversation_id"))
         else { throw Problem.notFound("No such message.") }
         return (try Message(row: row), membership)
     }
@@ -411,7 +411,7 @@ extension SQLDatabase {
         ).all()
         var summaries: [UUID: [Reaction]] = [:]
         for row in rows {
-            let id = try row.decode(column: "message_id", as: UUID.self)
+            let id = try row.decodeUUID(column: "message_id")
             summaries[id, default: []].append(
                 Reaction(
                     emoji: try row.decode(column: "emoji", as: String.self),
@@ -436,13 +436,13 @@ extension Message {
 
     init(row: any SQLRow, prefix: String = "") throws {
         self.init(
-            id: try row.decode(column: prefix + "id", as: UUID.self),
-            conversationID: try row.decode(column: prefix + "conversation_id", as: UUID.self),
+            id: try row.decodeUUID(column: prefix + "id"),
+            conversationID: try row.decodeUUID(column: prefix + "conversation_id"),
             seq: try row.decode(column: prefix + "seq", as: Int64.self),
-            senderID: try row.decode(column: prefix + "sender_id", as: UUID.self),
+            senderID: try row.decodeUUID(column: prefix + "sender_id"),
             body: try row.decode(column: prefix + "body", as: String?.self),
             clientMessageID: try row.decode(column: prefix + "client_message_id", as: String.self),
-            replyToID: try row.decode(column: prefix + "reply_to_id", as: UUID?.self),
+            replyToID: try row.decodeOptionalUUID(column: prefix + "reply_to_id"),
             createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
             editedAt: try row.decode(column: prefix + "edited_at", as: Date?.self),
             isDeleted: try row.decode(column: prefix + "deleted_at", as: Date?.self) != nil,

@@ -66,7 +66,7 @@ extension Transaction {
             """
         ).all()
         var byName: [String: UUID] = [:]
-        for row in rows { byName[try row.decode(column: "username", as: String.self)] = try row.decode(column: "id", as: UUID.self) }
+        for row in rows { byName[try row.decode(column: "username", as: String.self)] = try row.decodeUUID(column: "id") }
         return (usernames.compactMap { byName[$0] }, all)
     }
 
@@ -74,7 +74,7 @@ extension Transaction {
     func recordMentions(_ mentions: (ids: [UUID], all: Bool), of messageID: UUID) async throws -> [UUID] {
         let before = Set(
             try await sql.raw("SELECT user_id FROM message_mentions WHERE message_id = \(bind: messageID)").all()
-                .map { try $0.decode(column: "user_id", as: UUID.self) }
+                .map { try $0.decodeUUID(column: "user_id") }
         )
         try await sql.raw("DELETE FROM message_mentions WHERE message_id = \(bind: messageID)").run()
         try await insertMentions(mentions.ids, of: messageID)
@@ -94,7 +94,7 @@ extension Transaction {
     /// Every member of a conversation but `userID`.
     func otherMembers(of conversationID: UUID, than userID: UUID) async throws -> [UUID] {
         try await sql.raw("SELECT user_id FROM members WHERE conversation_id = \(bind: conversationID) AND user_id <> \(bind: userID) ORDER BY joined_at")
-            .all().map { try $0.decode(column: "user_id", as: UUID.self) }
+            .all().map { try $0.decodeUUID(column: "user_id") }
     }
 
     /// Notifies each recipient once per message — the first reason listed wins — unless they are
@@ -170,11 +170,11 @@ extension Transaction {
         guard !rows.isEmpty else { return [:] }
         var subscriptions: [UUID: [UUID]] = [:]
         for row in try await sql.raw("SELECT id, user_id FROM push_subscriptions WHERE user_id IN (\(binds: users))").all() {
-            subscriptions[try row.decode(column: "user_id", as: UUID.self), default: []].append(try row.decode(column: "id", as: UUID.self))
+            subscriptions[try row.decodeUUID(column: "user_id"), default: []].append(try row.decodeUUID(column: "id"))
         }
         var settings: [UUID: RecipientSettings] = [:]
         for row in rows {
-            let userID = try row.decode(column: "user_id", as: UUID.self)
+            let userID = try row.decodeUUID(column: "user_id")
             let defaults = StoredSettings(json: try row.decode(column: "settings", as: String.self)).notifications ?? NotificationPreferences()
             let own = try row.decode(column: "notify_level", as: String?.self).flatMap(NotificationLevel.init(rawValue:))
             settings[userID] = RecipientSettings(
@@ -193,7 +193,7 @@ extension Transaction {
     func markNotificationsRead(of userID: UUID, where condition: SQLQueryString, now: Date) async throws {
         let ids = try await sql.raw(
             "UPDATE notifications SET read_at = \(bind: now) WHERE user_id = \(bind: userID) AND read_at IS NULL AND " + condition + " RETURNING id"
-        ).all().map { try $0.decode(column: "id", as: UUID.self) }
+        ).all().map { try $0.decodeUUID(column: "id") }
         guard !ids.isEmpty else { return }
         let unread = try await sql.unreadNotifications(of: userID)
         try await append(to: .user(userID), .notificationsRead(NotificationsChangedData(ids: ids, unreadCount: unread)), at: now)
@@ -204,7 +204,7 @@ extension Transaction {
     func removeNotifications(of messageID: UUID, now: Date) async throws {
         let rows = try await sql.raw("DELETE FROM notifications WHERE message_id = \(bind: messageID) RETURNING id, user_id").all()
         var removed: [UUID: [UUID]] = [:]
-        for row in rows { removed[try row.decode(column: "user_id", as: UUID.self), default: []].append(try row.decode(column: "id", as: UUID.self)) }
+        for row in rows { removed[try row.decodeUUID(column: "user_id"), default: []].append(try row.decodeUUID(column: "id")) }
         for (userID, ids) in removed.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
             let unread = try await sql.unreadNotifications(of: userID)
             try await append(to: .user(userID), .notificationsRemoved(NotificationsChangedData(ids: ids, unreadCount: unread)), at: now)
@@ -261,7 +261,7 @@ extension SQLDatabase {
             "SELECT message_id, user_id FROM message_mentions WHERE message_id IN (\(binds: messageIDs)) ORDER BY message_id, position"
         ).all()
         var mentions: [UUID: [UUID]] = [:]
-        for row in rows { mentions[try row.decode(column: "message_id", as: UUID.self), default: []].append(try row.decode(column: "user_id", as: UUID.self)) }
+        for row in rows { mentions[try row.decodeUUID(column: "message_id"), default: []].append(try row.decodeUUID(column: "user_id")) }
         return mentions
     }
 }
@@ -269,10 +269,10 @@ extension SQLDatabase {
 extension InboxNotification {
     init(row: any SQLRow, links: MediaLinks) throws {
         self.init(
-            id: try row.decode(column: "id", as: UUID.self),
+            id: try row.decodeUUID(column: "id"),
             kind: NotificationKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .mention,
-            conversationID: try row.decode(column: "conversation_id", as: UUID.self),
-            messageID: try row.decode(column: "message_id", as: UUID?.self),
+            conversationID: try row.decodeUUID(column: "conversation_id"),
+            messageID: try row.decodeOptionalUUID(column: "message_id"),
             actor: try PublicUser(row: row, prefix: "a_", links: links),
             excerpt: try row.decode(column: "excerpt", as: String?.self),
             createdAt: try row.decode(column: "created_at", as: Date.self),

@@ -21,7 +21,7 @@ extension Store {
     package func subscribeToPush(user userID: UUID, endpoint: String, p256dh: String, auth: String, now: Date) async throws -> (PushSubscription, Bool) {
         try await write { transaction in
             if let row = try await transaction.sql.raw("SELECT id, user_id, created_at FROM push_subscriptions WHERE endpoint = \(bind: endpoint)").first() {
-                let id = try row.decode(column: "id", as: UUID.self)
+                let id = try row.decodeUUID(column: "id")
                 // An endpoint belongs to one browser: whoever subscribes it last receives its pushes.
                 try await transaction.sql.raw(
                     "UPDATE push_subscriptions SET user_id = \(bind: userID), p256dh = \(bind: p256dh), auth = \(bind: auth) WHERE id = \(bind: id)"
@@ -56,7 +56,7 @@ extension Store {
     /// Takes up to `limit` due pushes for this node: each is leased until `leaseEnd` (another node
     /// takes it only after that) and counted as one more attempt.
     package func claimPushJobs(limit: Int, now: Date, leaseEnd: Date) async throws -> [PushJob] {
-        let ids = try await claim(.pushes, limit: limit, now: now, leaseEnd: leaseEnd, returning: "id").map { try $0.decode(column: "id", as: UUID.self) }
+        let ids = try await claim(.pushes, limit: limit, now: now, leaseEnd: leaseEnd, returning: "id").map { try $0.decodeUUID(column: "id") }
         guard !ids.isEmpty else { return [] }
         return try await read { sql in
             try await sql.raw(
@@ -67,8 +67,8 @@ extension Store {
                 """
             ).all().map { row in
                 PushJob(
-                    id: try row.decode(column: "id", as: UUID.self),
-                    subscriptionID: try row.decode(column: "subscription_id", as: UUID.self),
+                    id: try row.decodeUUID(column: "id"),
+                    subscriptionID: try row.decodeUUID(column: "subscription_id"),
                     endpoint: try row.decode(column: "endpoint", as: String.self),
                     p256dh: try row.decode(column: "p256dh", as: String.self),
                     auth: try row.decode(column: "auth", as: String.self),

@@ -191,11 +191,11 @@ extension PublicUser {
     /// A profile from the columns of `columns(prefix:seenBy:)`, its avatar's link signed by `links`.
     init(row: any SQLRow, prefix: String = "", links: MediaLinks) throws {
         self.init(
-            id: try row.decode(column: prefix + "id", as: UUID.self),
+            id: try row.decodeUUID(column: prefix + "id"),
             username: try row.decode(column: prefix + "username", as: String.self),
             displayName: try row.decode(column: prefix + "display_name", as: String.self),
             bio: try row.decode(column: prefix + "bio", as: String.self).nonEmpty,
-            avatarURL: try row.decode(column: prefix + "avatar_upload_id", as: UUID?.self).flatMap { links.url($0, .avatar, for: .anyone) },
+            avatarURL: try row.decodeOptionalUUID(column: prefix + "avatar_upload_id").flatMap { links.url($0, .avatar, for: .anyone) },
             createdAt: try row.decode(column: prefix + "created_at", as: Date.self),
             lastSeenAt: try row.decode(column: prefix + "last_seen_at", as: Date?.self),
             deleted: try row.decode(column: prefix + "deleted_at", as: Date?.self) != nil

@@ -23,7 +23,7 @@ extension Store {
                 WHERE user_id NOT IN (SELECT blocked_id FROM blocks WHERE blocker_id = \(bind: userID))
                 """
             ).all()
-            let audience = Set(try rows.map { try $0.decode(column: "user_id", as: UUID.self) })
+            let audience = Set(try rows.map { try $0.decodeUUID(column: "user_id") })
             return (audience, try await sql.preferences(of: userID)?.privacy.showLastSeen ?? true)
         }
     }
@@ -95,7 +95,7 @@ extension Store {
         try await write { transaction in
             let lapsed = Set(
                 try await transaction.sql.raw("DELETE FROM presence WHERE expires_at <= \(bind: now) RETURNING user_id").all()
-                    .map { try $0.decode(column: "user_id", as: UUID.self) }
+                    .map { try $0.decodeUUID(column: "user_id") }
             )
             var departed: [UUID] = []
             for userID in lapsed where try await transaction.presence(of: userID, now: now) == .offline {

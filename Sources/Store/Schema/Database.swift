@@ -1,7 +1,6 @@
 import Foundation
 import Models
 package import SQLKit
-import Synchronization
 
 /// The SQL dialect behind a `Database`, for the few statements that differ between them.
 package enum DatabaseKind: String, Sendable {
@@ -85,54 +84,6 @@ func selectList(_ columns: [String], table: String?, prefix: String) -> String {
         let qualified = table.map { "\($0).\(column)" } ?? column
         return prefix.isEmpty ? qualified : "\(qualified) AS \(prefix)\(column)"
     }.joined(separator: ", ")
-}
-
-extension SQLRow {
-    /// Decodes a whole row into `Model`, mapping `snake_case` columns to `camelCase` properties.
-    func model<Model: Decodable>(_ type: Model.Type) throws -> Model {
-        try decode(model: type, keyDecodingStrategy: ColumnNames.strategy)
-    }
-}
-
-/// The column each property reads (`avatarUploadId` → `avatar_upload_id`), worked out once per
-/// property name: SQLKit's own snake-case strategy converts every key of every row again, which
-/// was about 5% of the CPU time of `GET /me`.
-enum ColumnNames {
-    static let strategy = SQLRowDecoder.KeyDecodingStrategy.custom { path in
-        SomeCodingKey(stringValue: column(for: path.last?.stringValue ?? ""))
-    }
-
-    private static let known = Mutex<[String: String]>([:])
-
-    static func column(for property: String) -> String {
-        if let column = known.withLock({ $0[property] }) { return column }
-        let column = snakeCased(property)
-        known.withLock { $0[property] = column }
-        return column
-    }
-
-    /// The words of a camel-cased name joined by `_`, each with its first letter lowercased, exactly
-    /// as SQLKit's `convertFromSnakeCase` makes them: a capital starts a word, and a run of capitals
-    /// is one word, whose last capital starts the next word when a lowercase letter follows.
-    static func snakeCased(_ name: String) -> String {
-        guard !name.isEmpty else { return name }
-        var words: [Range<String.Index>] = []
-        var wordStart = name.startIndex
-        var searchIndex = name.index(after: wordStart)
-        while let upper = name[searchIndex...].firstIndex(where: \.isUppercase) {
-            words.append(wordStart..<upper)
-            wordStart = upper
-            guard let lower = name[upper...].firstIndex(where: \.isLowercase) else { break }
-            searchIndex = lower
-            if lower != name.index(after: upper) {
-                let beforeLower = name.index(before: lower)
-                words.append(upper..<beforeLower)
-                wordStart = beforeLower
-            }
-        }
-        words.append(wordStart..<name.endIndex)
-        return words.map { name[$0].prefix(1).lowercased() + name[$0].dropFirst() }.joined(separator: "_")
-    }
 }
 
 extension String {
