@@ -20,7 +20,9 @@ package protocol Database: Sendable {
     /// Runs reads outside any transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws. (On
+    /// SQLite, writes that wait at the same time share a transaction, each in a savepoint of its
+    /// own: one that throws is rolled back alone — see `WriteBatches`.)
     ///
     /// `committed` runs after the commit and before any later write of this process commits (SQLite
     /// still holds its write lock), so what it hands on follows commit order.

@@ -12,11 +12,18 @@ enum DatabaseMetrics {
 
     /// Runs `body` as an operation that got its connection now, having asked for it at `requested`.
     static func holding<T>(since requested: ContinuousClock.Instant, _ body: () async throws -> T) async rethrows -> T {
+        try await holding(since: [requested], body)
+    }
+
+    /// Runs `body` as operations that share one connection from now on (a batch of SQLite writes),
+    /// each asked for at its own instant: each counts its wait, and the whole batch as its hold.
+    static func holding<T>(since requested: [ContinuousClock.Instant], _ body: () async throws -> T) async rethrows -> T {
         let start = ContinuousClock.now
-        wait.record(duration: start - requested)
+        for instant in requested { wait.record(duration: start - instant) }
         inUse.record(held.add(1, ordering: .relaxed).newValue)
         defer {
-            hold.record(duration: ContinuousClock.now - start)
+            let duration = ContinuousClock.now - start
+            for _ in requested { hold.record(duration: duration) }
             inUse.record(held.subtract(1, ordering: .relaxed).newValue)
         }
         return try await body()

@@ -27,6 +27,7 @@ package final class SQLiteDatabase: Database, Service {
     private let writer: Lane
     private let readers: [Lane]
     private let checkpointer: Lane
+    private let writes = WriteBatches()
     private let writeLock = AsyncLock()
     private let nextReader = Atomic<Int>(0)
     private let isClosed = Mutex(false)
@@ -73,10 +74,25 @@ package final class SQLiteDatabase: Database, Service {
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
         committed: @escaping @Sendable (T) -> Void
     ) async throws -> T {
-        let requested = ContinuousClock.now
-        return try await writeLock.withLock {
-            try await DatabaseMetrics.holding(since: requested) {
-                try await writer.run { sql in try await sql.transaction(begin: "BEGIN IMMEDIATE", body, committed: committed) }
+        try await withCheckedThrowingContinuation { continuation in
+            if writes.enqueue(PendingWrite(body: body, committed: committed, continuation: continuation)) {
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Runs the waiting writes, batch after batch, until none waits.
+    private func drain() async {
+        while let batch = writes.next() {
+            await writeLock.withLock {
+                await DatabaseMetrics.holding(since: batch.map(\.requested)) {
+                    do {
+                        try await writer.run { sql in await WriteBatches.run(batch, on: sql) }
+                    } catch {
+                        // The writer is closed: no write of the batch ran.
+                        for write in batch { write.finish(.failure(error)) }
+                    }
+                }
             }
         }
     }
