@@ -10,10 +10,11 @@ import Synchronization
 /// The embedded database: one SQLite file in WAL mode, with foreign keys enforced.
 ///
 /// Writes go through one connection, one transaction at a time (`BEGIN IMMEDIATE`, so other
-/// processes on the same file wait their turn too); reads spread over a few more connections,
-/// which WAL lets run beside the writer. Each connection has a thread of its own (`Lane`). As a
-/// `Service` it checkpoints the WAL into the database file every second on a connection of its
-/// own, and closes every connection on shutdown.
+/// processes on the same file wait their turn too), the writes that wait together sharing one
+/// (`WriteBatches`); reads spread over a few more connections, which WAL lets run beside the
+/// writer. Each connection has a thread of its own (`Lane`). As a `Service` it checkpoints the
+/// WAL into the database file every second on a connection of its own, and closes every
+/// connection on shutdown.
 ///
 /// Checkpoints are kept off the writer: SQLite runs one inside whichever commit fills the WAL to
 /// 1,000 pages, and its writes and fsyncs (about 15 ms here) would hold every write queued behind
