@@ -77,7 +77,9 @@ package final class SQLiteDatabase: Database, Service {
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             if writes.enqueue(PendingWrite(body: body, committed: committed, continuation: continuation)) {
-                Task { await self.drain() }
+                // Detached: the drain runs every waiting write, not only this caller's, so it takes
+                // none of this caller's task-local values or priority.
+                Task.detached { await self.drain() }
             }
         }
     }
@@ -87,12 +89,9 @@ package final class SQLiteDatabase: Database, Service {
         while let batch = writes.next() {
             await writeLock.withLock {
                 await DatabaseMetrics.holding(since: batch.map(\.requested)) {
-                    do {
-                        try await writer.run { sql in await WriteBatches.run(batch, on: sql) }
-                    } catch {
-                        // The writer is closed: no write of the batch ran.
-                        for write in batch { write.finish(.failure(error)) }
-                    }
+                    // `run` throws only what its body throws, and this body answers every write of
+                    // the batch itself, with the error when the writer has been closed.
+                    try? await writer.run { sql in await WriteBatches.run(batch, on: sql) }
                 }
             }
         }
