@@ -78,8 +78,9 @@ package final class SQLiteDatabase: Database, Service {
         try await withCheckedThrowingContinuation { continuation in
             if writes.enqueue(PendingWrite(body: body, committed: committed, continuation: continuation)) {
                 // Detached: the drain runs every waiting write, not only this caller's, so it takes
-                // none of this caller's task-local values or priority.
-                Task.detached { await self.drain() }
+                // none of this caller's task-local values or priority. It starts on the writer's
+                // thread, where its statements run, rather than passing through the cooperative pool.
+                writer.detached { await self.drain() }
             }
         }
     }
@@ -161,6 +162,11 @@ private struct Lane: Sendable {
 
     func run<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withTaskExecutorPreference(executor) { try await body(connection.sql(queryLogLevel: nil)) }
+    }
+
+    /// Starts `body` as a task of its own that prefers this lane's thread.
+    func detached(_ body: @escaping @Sendable () async -> Void) {
+        Task.detached(executorPreference: executor, operation: body)
     }
 
     /// Closes the connection and stops its thread. The future-based close runs even when this task
