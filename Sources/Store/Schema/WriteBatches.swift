@@ -48,15 +48,12 @@ final class WriteBatches: Sendable {
     static func run(_ batch: [any BatchedWrite], on sql: any SQLDatabase) async {
         let outcome: Result<Void, any Error>
         do {
-            try await sql.raw("BEGIN IMMEDIATE").run()
-            do {
-                for write in batch { try await write.perform(on: sql, inSavepoint: batch.count > 1) }
-                try await sql.raw("COMMIT").run()
-                outcome = .success(())
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                throw error
-            }
+            try await sql.transaction(
+                begin: "BEGIN IMMEDIATE",
+                { sql in for write in batch { try await write.perform(on: sql, inSavepoint: batch.count > 1) } },
+                committed: { _ in }
+            )
+            outcome = .success(())
         } catch {
             outcome = .failure(error)
         }
