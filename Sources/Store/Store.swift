@@ -55,8 +55,9 @@ package struct Store: Sendable {
     /// Runs `body` in one write transaction and publishes the events it appended once it commits.
     ///
     /// A transaction the database aborted to break a deadlock, or for a serialization conflict, is
-    /// run again, up to `Store.attempts` times in all.
-    func write<T: Sendable>(function: StaticString = #function, _ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
+    /// run again, up to `Store.attempts` times in all. `batch` is the conversation the write appends
+    /// to when writes into it should share transactions (`Database.write`).
+    func write<T: Sendable>(function: StaticString = #function, batch: UUID? = nil, _ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
         let kind = database.kind
         let bus = bus
         let media = media
@@ -71,6 +72,7 @@ package struct Store: Sendable {
         for attempt in 1... {
             do {
                 return try await database.write(
+                    batch: batch,
                     { sql in
                         let transaction = Transaction(sql: sql, kind: kind, bus: bus, media: media)
                         return Committed(value: try await body(transaction), events: transaction.appended)

@@ -33,7 +33,7 @@ extension Store {
     ) async throws -> (message: Message, created: Bool) {
         let links = media
         do {
-            return try await write { [accounts] transaction in
+            return try await write(batch: conversationID) { [accounts] transaction in
                 let membership = try await transaction.sql.authorize(senderID, in: conversationID)
                 try await transaction.refuseIfBlocked(senderID, in: membership)
                 try await transaction.refuseIfPeerDeleted(in: membership)
@@ -238,7 +238,7 @@ extension Store {
     /// Moves the reader's position forward to `seq` (never back, never past the conversation's end);
     /// appends `receipt.updated` when it moved.
     package func markRead(_ conversationID: UUID, by userID: UUID, upTo seq: Int64, now: Date) async throws {
-        try await write { transaction in
+        try await write(batch: conversationID) { transaction in
             let membership = try await transaction.sql.authorize(userID, in: conversationID)
             try await transaction.refuseIfBlocked(userID, in: membership)
             let lastSeq = try await transaction.sql.raw(

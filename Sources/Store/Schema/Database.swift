@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Models
 package import SQLKit
 
@@ -20,13 +20,18 @@ package protocol Database: Sendable {
     /// Runs reads outside any transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws. (On
-    /// SQLite, writes that wait at the same time share a transaction, each in a savepoint of its
-    /// own: one that throws is rolled back alone — see `WriteBatches`.)
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// Writes of this process that wait at the same time may share a transaction, and one that
+    /// throws still fails alone (see `WriteBatches`): on SQLite every write that waits for the
+    /// writer, on PostgreSQL the writes with the same `batch`, such as the sends into one
+    /// conversation (nil: a transaction of its own). So `body` may run more than once before its
+    /// transaction commits, and must do nothing outside the database.
     ///
     /// `committed` runs after the commit and before any later write of this process commits (SQLite
     /// still holds its write lock), so what it hands on follows commit order.
     func write<T: Sendable>(
+        batch: UUID?,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
         committed: @escaping @Sendable (T) -> Void
     ) async throws -> T
@@ -46,8 +51,11 @@ extension Database {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    package func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await write(body, committed: { _ in })
+    package func write<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
+        committed: @escaping @Sendable (T) -> Void = { _ in }
+    ) async throws -> T {
+        try await write(batch: nil, body, committed: committed)
     }
 }
 

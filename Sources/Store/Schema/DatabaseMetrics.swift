@@ -10,12 +10,7 @@ enum DatabaseMetrics {
     private static let wait = Timer(label: "parley_db_wait_seconds")
     private static let hold = Timer(label: "parley_db_hold_seconds")
 
-    /// Runs `body` as an operation that got its connection now, having asked for it at `requested`.
-    static func holding<T>(since requested: ContinuousClock.Instant, _ body: () async throws -> T) async rethrows -> T {
-        try await holding(since: [requested], body)
-    }
-
-    /// Runs `body` as operations that share one connection from now on (a batch of SQLite writes),
+    /// Runs `body` as operations that share one connection from now on (one operation, or a batch of writes),
     /// each asked for at its own instant: each counts its wait, and the whole batch as its hold.
     static func holding<T>(since requested: [ContinuousClock.Instant], _ body: () async throws -> T) async rethrows -> T {
         let start = ContinuousClock.now

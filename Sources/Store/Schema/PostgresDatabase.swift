@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Models
 package import Logging
 import NIOSSL
@@ -31,6 +31,8 @@ package final class PostgresDatabase: Database, Service {
     }
 
     private let timeouts: Timeouts
+    /// A node's writes into one conversation, waiting under its id.
+    private let batches = WriteBatches<UUID>()
 
     /// Prepares a pool for `url` (`postgres://user:password@host:port/database?sslmode=...`).
     package init(url: String, timeouts: Timeouts = Timeouts(), logger: Logger) throws {
@@ -52,19 +54,49 @@ package final class PostgresDatabase: Database, Service {
     }
 
     package func write<T: Sendable>(
+        batch: UUID?,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
         committed: @escaping @Sendable (T) -> Void
     ) async throws -> T {
-        try await withConnection { connection in
-            let sql = connection.sql(queryLogLevel: nil)
-            return try await sql.transaction(begin: "BEGIN", body, committed: committed)
+        guard let batch else {
+            return try await withConnection { connection in
+                try await connection.sql(queryLogLevel: nil).transaction(begin: "BEGIN", body, committed: committed)
+            }
+        }
+        // Its own error, when it fails alone in a batch, says what `withConnection` would have.
+        let body: @Sendable (any SQLDatabase) async throws -> T = { sql in
+            do {
+                return try await body(sql)
+            } catch where Self.isUnavailability(error) {
+                throw Problem.databaseUnavailable
+            }
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            if batches.enqueue(PendingWrite(body: body, committed: committed, continuation: continuation), under: batch) {
+                // Detached: the drain runs every write waiting under this key, not only this caller's.
+                Task.detached { await self.drain(batch) }
+            }
         }
     }
 
-    /// Runs `body` on a pooled connection within `timeouts`; a database that is down, restarting or
+    /// Runs the writes waiting under `key`, batch after batch, until none waits.
+    private func drain(_ key: UUID) async {
+        while let batch = batches.next(under: key) {
+            await batch.answer {
+                try await withConnection(requested: batch.map(\.requested)) { connection in
+                    try await batch.run(begin: "BEGIN", on: connection.sql(queryLogLevel: nil))
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection within `timeouts`, for the operations asked for at
+    /// `requested` (the writes of a batch share one); a database that is down, restarting or
     /// silent throws `Problem.databaseUnavailable` instead of whatever the driver said.
-    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let requested = ContinuousClock.now
+    private func withConnection<T: Sendable>(
+        requested: [ContinuousClock.Instant] = [.now],
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
             return try await OperationDeadline.run(connection: timeouts.connection, operation: timeouts.operation) { [client, timeouts] control in
                 try await client.withConnection { connection in

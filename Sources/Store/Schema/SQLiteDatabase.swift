@@ -1,3 +1,4 @@
+package import Foundation
 package import Logging
 import NIOCore
 import NIOPosix
@@ -28,7 +29,8 @@ package final class SQLiteDatabase: Database, Service {
     private let writer: Lane
     private let readers: [Lane]
     private let checkpointer: Lane
-    private let writes = WriteBatches()
+    /// Every write waits under one key, the database's path: they all go to the one writer.
+    private let writes = WriteBatches<String>()
     private let writeLock = AsyncLock()
     private let nextReader = Atomic<Int>(0)
     private let isClosed = Mutex(false)
@@ -71,12 +73,14 @@ package final class SQLiteDatabase: Database, Service {
         return try await readers[index].run(body)
     }
 
+    /// `batch` makes no difference: every write that waits for the writer shares its transaction.
     package func write<T: Sendable>(
+        batch: UUID?,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T,
         committed: @escaping @Sendable (T) -> Void
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            if writes.enqueue(PendingWrite(body: body, committed: committed, continuation: continuation)) {
+            if writes.enqueue(PendingWrite(body: body, committed: committed, continuation: continuation), under: path) {
                 // Detached: the drain runs every waiting write, not only this caller's, so it takes
                 // none of this caller's task-local values or priority. It starts on the writer's
                 // thread, where its statements run, rather than passing through the cooperative pool.
@@ -87,12 +91,10 @@ package final class SQLiteDatabase: Database, Service {
 
     /// Runs the waiting writes, batch after batch, until none waits.
     private func drain() async {
-        while let batch = writes.next() {
+        while let batch = writes.next(under: path) {
             await writeLock.withLock {
                 await DatabaseMetrics.holding(since: batch.map(\.requested)) {
-                    // `run` throws only what its body throws, and this body answers every write of
-                    // the batch itself, with the error when the writer has been closed.
-                    try? await writer.run { sql in await WriteBatches.run(batch, on: sql) }
+                    await batch.answer { try await writer.run { try await batch.run(begin: "BEGIN IMMEDIATE", on: $0) } }
                 }
             }
         }
