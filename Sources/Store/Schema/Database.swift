@@ -26,7 +26,10 @@ package protocol Database: Sendable {
     /// throws still fails alone (see `WriteBatches`): on SQLite every write that waits for the
     /// writer, on PostgreSQL the writes with the same `batch`, such as the sends into one
     /// conversation (nil: a transaction of its own). So `body` may run more than once before its
-    /// transaction commits, and must do nothing outside the database.
+    /// transaction commits: whatever it does outside the database must be safe to repeat, and to
+    /// keep when the transaction rolls back (upload pruning removes files of rows it deletes; a
+    /// row that comes back without its file is an orphan, and the next upload of those bytes
+    /// writes the file again).
     ///
     /// `committed` runs after the commit and before any later write of this process commits (SQLite
     /// still holds its write lock), so what it hands on follows commit order.
