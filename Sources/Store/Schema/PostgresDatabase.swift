@@ -48,9 +48,7 @@ package final class PostgresDatabase: Database, Service {
     }
 
     package func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await withConnection { connection in
-            try await body(connection.sql(queryLogLevel: nil))
-        }
+        try await withConnection(body)
     }
 
     package func write<T: Sendable>(
@@ -59,9 +57,7 @@ package final class PostgresDatabase: Database, Service {
         committed: @escaping @Sendable (T) -> Void
     ) async throws -> T {
         guard let batch else {
-            return try await withConnection { connection in
-                try await connection.sql(queryLogLevel: nil).transaction(begin: "BEGIN", body, committed: committed)
-            }
+            return try await withConnection { sql in try await sql.transaction(begin: "BEGIN", body, committed: committed) }
         }
         // Its own error, when it fails alone in a batch, says what `withConnection` would have.
         let body: @Sendable (any SQLDatabase) async throws -> T = { sql in
@@ -83,9 +79,7 @@ package final class PostgresDatabase: Database, Service {
     private func drain(_ key: UUID) async {
         while let batch = batches.next(under: key) {
             await batch.answer {
-                try await withConnection(requested: batch.map(\.requested)) { connection in
-                    try await batch.run(begin: "BEGIN", on: connection.sql(queryLogLevel: nil))
-                }
+                try await withConnection(requested: batch.map(\.requested)) { sql in try await batch.run(begin: "BEGIN", on: sql) }
             }
         }
     }
@@ -95,7 +89,7 @@ package final class PostgresDatabase: Database, Service {
     /// silent throws `Problem.databaseUnavailable` instead of whatever the driver said.
     private func withConnection<T: Sendable>(
         requested: [ContinuousClock.Instant] = [.now],
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         do {
             return try await OperationDeadline.run(connection: timeouts.connection, operation: timeouts.operation) { [client, timeouts] control in
@@ -114,7 +108,7 @@ package final class PostgresDatabase: Database, Service {
                         }
                     }
                     defer { watch.cancel() }
-                    return try await DatabaseMetrics.holding(since: requested) { try await body(connection) }
+                    return try await DatabaseMetrics.holding(since: requested) { try await body(connection.sql(queryLogLevel: nil)) }
                 }
             }
         } catch {
