@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import SQLKit
 import Store
 import TestSupport
@@ -40,6 +41,55 @@ struct WriteBatchTests {
             for n in run.ran.reversed() where !lastRuns.contains(n) { lastRuns.insert(n, at: 0) }
             #expect(run.committed == lastRuns, "committed callbacks in the order the writes last ran")
             #expect(Set(run.committed) == Set((1...20).filter { $0 != 7 }), "and none for the refused one")
+        }
+    }
+
+    @Test(
+        "A write queued behind a batch the database never answers has spent its wait for a connection: it fails with that batch, not a connection timeout later",
+        .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL")
+    )
+    func queuedBehindStalledBatch() async throws {
+        let postgresURL = try #require(TestBackend.postgresURL)
+        let target = try #require(URLComponents(string: postgresURL))
+        let proxy = try await TCPProxy(to: target.host ?? "127.0.0.1", port: target.port ?? 5432)
+        defer { Task { await proxy.stop() } }
+        try await TestBackend.postgres.withLocation { location in
+            guard case .postgres(let url) = location, var proxied = URLComponents(string: url) else { return }
+            proxied.port = proxy.port
+            let timeouts = PostgresDatabase.Timeouts(connection: .seconds(1), operation: .seconds(3))
+            let proxiedURL = try #require(proxied.string)
+            let database = try PostgresDatabase(url: proxiedURL, timeouts: timeouts, logger: TestBackend.logger)
+            try await database.running {
+                // Open a few connections, so the queued writes find one idle in the pool, not a new one to wait for.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 { group.addTask { try await database.read { try await $0.raw("SELECT pg_sleep(0.2)").run() } } }
+                    try await group.waitForAll()
+                }
+                await proxy.stall()
+                let key = UUID()
+                let clock = ContinuousClock()
+                let write: @Sendable () async -> (Result<Void, any Error>, ContinuousClock.Instant) = {
+                    do {
+                        try await database.write(batch: key, { try await $0.raw("SELECT 1").run() }, committed: { _ in })
+                        return (.success(()), clock.now)
+                    } catch {
+                        return (.failure(error), clock.now)
+                    }
+                }
+                async let first = write()
+                try await Task.sleep(for: .milliseconds(300))
+                let queued = await withTaskGroup(of: (Result<Void, any Error>, ContinuousClock.Instant).self) { group in
+                    for _ in 0..<5 { group.addTask { await write() } }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
+                let (firstResult, firstEnded) = await first
+                #expect(throws: Problem.databaseUnavailable) { try firstResult.get() }
+                for (result, ended) in queued {
+                    #expect(throws: Problem.databaseUnavailable) { try result.get() }
+                    #expect(ended - firstEnded < .milliseconds(500), "queued 0.3 s after the first, past its 1-s wait for a connection when the first failed")
+                }
+                await proxy.unstall()
+            }
         }
     }
 

@@ -20,14 +20,22 @@ enum OperationDeadline {
         func connectionLost() { lost() }
     }
 
-    /// Runs `operation`; throws `Problem.databaseUnavailable` when it has not said it is connected
-    /// within `connection`, has not ended within `connection + operation`, says its connection is
-    /// lost, or fails before it connected (no connection to be had: refused, the pool giving up).
+    /// Runs `operation`, asked for at `requested`; throws `Problem.databaseUnavailable` when it
+    /// has not said it is connected within `connection` of `requested`, has not ended within
+    /// `connection + operation` of it, says its connection is lost, or fails before it connected
+    /// (no connection to be had: refused, the pool giving up).
+    ///
+    /// The deadlines count from `requested`, not from now: a write that waited in a batch queue
+    /// behind a batch the database never answered has spent its wait already, and fails at once
+    /// instead of waiting out the whole timeouts a second time.
     static func run<T: Sendable>(
+        requested: ContinuousClock.Instant = .now,
         connection: Duration,
         operation: Duration,
         _ body: @escaping @Sendable (Control) async throws -> T
     ) async throws -> T {
+        let connectionDeadline = requested + connection
+        guard ContinuousClock.now < connectionDeadline else { throw Problem.databaseUnavailable }
         let race = Race<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -41,9 +49,9 @@ enum OperationDeadline {
                     }
                 }
                 let timer = Task {
-                    guard (try? await Task.sleep(for: connection)) != nil else { return }
+                    guard (try? await Task.sleep(until: connectionDeadline)) != nil else { return }
                     if !race.hasStarted { race.finish(.failure(Problem.databaseUnavailable)) }
-                    guard (try? await Task.sleep(for: operation)) != nil else { return }
+                    guard (try? await Task.sleep(until: connectionDeadline + operation)) != nil else { return }
                     race.finish(.failure(Problem.databaseUnavailable))
                 }
                 race.attach(work: work, timer: timer)

@@ -17,8 +17,8 @@ package final class PostgresDatabase: Database, Service {
     /// The pool; the bus shares it for NOTIFY and LISTEN.
     package let client: PostgresClient
 
-    /// How long an operation may wait for a pooled connection, then how long it may hold it, before
-    /// it fails with `Problem.databaseUnavailable` (503). A connection held too long is closed, since
+    /// How long an operation may wait for a pooled connection (a batched write counts from when it
+    /// was queued), then how long it may hold it, before it fails with `Problem.databaseUnavailable` (503). A connection held too long is closed, since
     /// a PostgreSQL that stopped answering would never end its query.
     package struct Timeouts: Sendable {
         package var connection: Duration
@@ -92,7 +92,9 @@ package final class PostgresDatabase: Database, Service {
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         do {
-            return try await OperationDeadline.run(connection: timeouts.connection, operation: timeouts.operation) { [client, timeouts] control in
+            return try await OperationDeadline.run(
+                requested: requested.min() ?? .now, connection: timeouts.connection, operation: timeouts.operation
+            ) { [client, timeouts] control in
                 try await client.withConnection { connection in
                     control.connected()
                     // A query sent on a connection that closed under it (a restart) is never answered:
