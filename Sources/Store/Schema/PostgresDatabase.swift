@@ -87,34 +87,56 @@ package final class PostgresDatabase: Database, Service {
     /// Runs `body` on a pooled connection within `timeouts`, for the operations asked for at
     /// `requested` (the writes of a batch share one); a database that is down, restarting or
     /// silent throws `Problem.databaseUnavailable` instead of whatever the driver said.
+    ///
+    /// A connection found dead before any statement on it was answered is let go and `body` runs
+    /// again on another, up to `attempts` times within the same deadlines.
     private func withConnection<T: Sendable>(
         requested: [ContinuousClock.Instant] = [.now],
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
-        do {
-            return try await OperationDeadline.run(
-                requested: requested.min() ?? .now, connection: timeouts.connection, operation: timeouts.operation
-            ) { [client, timeouts] control in
-                try await client.withConnection { connection in
-                    control.connected()
-                    // A query sent on a connection that closed under it (a restart) is never answered:
-                    // the caller hears at once. A silent server never answers either: past the
-                    // deadline its connection is closed, so nothing stays waiting on it.
-                    let started = NIODeadline.now()
-                    let watch = connection.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { task in
-                        if connection.isClosed {
-                            control.connectionLost()
-                            task.cancel()
-                        } else if NIODeadline.now() - started > TimeAmount(timeouts.operation) {
-                            connection.close().whenComplete { _ in }
-                        }
-                    }
-                    defer { watch.cancel() }
-                    return try await DatabaseMetrics.holding(since: requested) { try await body(connection.sql(queryLogLevel: nil)) }
-                }
+        var attempt = 1
+        while true {
+            let watch = FirstStatementWatch()
+            do {
+                return try await onPooledConnection(requested: requested, watch: watch, body)
+            } catch {
+                let error = Self.isUnavailability(error) ? Problem.databaseUnavailable : error
+                guard error as? Problem == .databaseUnavailable, watch.connectedButUnanswered, attempt < Self.attempts else { throw error }
+                attempt += 1
             }
-        } catch {
-            throw Self.isUnavailability(error) ? Problem.databaseUnavailable : error
+        }
+    }
+
+    /// How many pooled connections one operation may try when each is found dead before it answers.
+    private static let attempts = 4
+
+    /// One attempt of `withConnection`.
+    private func onPooledConnection<T: Sendable>(
+        requested: [ContinuousClock.Instant],
+        watch: FirstStatementWatch,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await OperationDeadline.run(
+            requested: requested.min() ?? .now, connection: timeouts.connection, operation: timeouts.operation
+        ) { [client, timeouts] control in
+            try await client.withConnection { connection in
+                control.connected()
+                watch.connected()
+                // A query sent on a connection that closed under it (a restart) is never answered:
+                // the caller hears at once. A silent server never answers either: past the
+                // deadline its connection is closed, so nothing stays waiting on it.
+                let started = NIODeadline.now()
+                let closedWatch = connection.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { task in
+                    if connection.isClosed {
+                        control.connectionLost()
+                        task.cancel()
+                    } else if NIODeadline.now() - started > TimeAmount(timeouts.operation) {
+                        connection.close().whenComplete { _ in }
+                    }
+                }
+                defer { closedWatch.cancel() }
+                return try await DatabaseMetrics.holding(since: requested) { try await body(watch.watching(connection.sql(queryLogLevel: nil))) }
+            }
         }
     }
 
