@@ -2,7 +2,7 @@
 # Foundation figures for a release build: cold start to /readyz 200, RSS at idle, and
 # authenticated GET /api/v1/me throughput with wrk, on SQLite and (with DATABASE_URL) PostgreSQL,
 # beside the ceiling: GET /healthz (a small constant JSON body, no authentication, no database)
-# on the same server in the same run.
+# on the same server in the same run; for both, the server's CPU time per request.
 #
 #   swift build -c release --product parley
 #   Benchmarks/foundation.sh [DURATION_SECONDS] [CONNECTIONS]
@@ -18,6 +18,12 @@ binary=${PARLEY:-.build/release/parley}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 millis() { date +%s%3N; }
+# The server's CPU time so far (user + system, in clock ticks), and its microseconds per request
+# of a wrk report since `cpu_ticks` gave BEFORE: less swayed by a busy machine than req/s.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_per_request() {  # PID BEFORE WRK_REPORT
+  awk -v ticks=$(($(cpu_ticks "$1") - $2)) -v hz="$(getconf CLK_TCK)" '/requests in/ {printf "%.1f", ticks * 1e6 / hz / $1}' "$3"
+}
 
 measure() {  # measure LABEL [parley options...]
   local label=$1; shift
@@ -35,11 +41,16 @@ measure() {  # measure LABEL [parley options...]
   sleep 1
   local idle_rss
   idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-  local ceiling
-  ceiling=$(wrk -t2 -c"$connections" -d"${duration}s" "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
+  local ceiling ceiling_cpu cpu_before
+  cpu_before=$(cpu_ticks "$pid")
+  wrk -t2 -c"$connections" -d"${duration}s" "http://127.0.0.1:$port/healthz" >"$dir/ceiling.txt"
+  ceiling=$(awk '/Requests\/sec/ {print $2}' "$dir/ceiling.txt")
+  ceiling_cpu=$(cpu_per_request "$pid" "$cpu_before" "$dir/ceiling.txt")
+  cpu_before=$(cpu_ticks "$pid")
   wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/api/v1/me" >"$dir/wrk.txt"
-  local rps p50 p99 loaded_rss
+  local rps p50 p99 loaded_rss me_cpu
+  me_cpu=$(cpu_per_request "$pid" "$cpu_before" "$dir/wrk.txt")
   rps=$(awk '/Requests\/sec/ {print $2}' "$dir/wrk.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$dir/wrk.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$dir/wrk.txt")
@@ -47,9 +58,9 @@ measure() {  # measure LABEL [parley options...]
   local errors
   errors=$(grep -E "Non-2xx|Socket errors" "$dir/wrk.txt" || true)
   kill -TERM "$pid"; wait "$pid" || true
-  printf '%-10s start→ready %5d ms | idle RSS %6d KiB | GET /healthz %9s req/s | GET /me %9s req/s (%s%% of it) p50 %8s p99 %8s | RSS after load %6d KiB %s\n' \
-    "$label" "$((ready - start))" "$idle_rss" "$ceiling" "$rps" "$(awk -v a="$rps" -v b="$ceiling" 'BEGIN {printf "%.0f", 100 * a / b}')" \
-    "$p50" "$p99" "$loaded_rss" "$errors"
+  printf '%-10s start→ready %5d ms | idle RSS %6d KiB | GET /healthz %9s req/s, %s µs CPU each | GET /me %9s req/s (%s%% of it), %s µs CPU each, p50 %8s p99 %8s | RSS after load %6d KiB %s\n' \
+    "$label" "$((ready - start))" "$idle_rss" "$ceiling" "$ceiling_cpu" "$rps" "$(awk -v a="$rps" -v b="$ceiling" 'BEGIN {printf "%.0f", 100 * a / b}')" \
+    "$me_cpu" "$p50" "$p99" "$loaded_rss" "$errors"
   rm -rf "$dir"
 }
 

@@ -84,9 +84,12 @@ final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head:
-            let channel = context.channel
+        case .head(let head):
             deadline?.cancel()
+            deadline = nil
+            // A head that announces no body is followed by its end at once: no deadline to keep.
+            guard head.headerFields[.contentLength] != nil || head.headerFields[.transferEncoding] != nil else { break }
+            let channel = context.channel
             deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
         case .end:
             deadline?.cancel()

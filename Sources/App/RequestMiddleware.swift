@@ -99,8 +99,17 @@ struct RequestMiddleware<Context: RequestContext & RemoteAddressRequestContext>:
         return value
     }
 
+    /// Sixteen lower-case hex digits of a random number.
     static func newRequestID() -> String {
-        String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
+        var value = UInt64.random(in: .min ... .max)
+        return String(unsafeUninitializedCapacity: 16) { digits in
+            for index in (0..<16).reversed() {
+                let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+                digits[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                value >>= 4
+            }
+            return 16
+        }
     }
 }
 
@@ -128,11 +137,5 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         head.headerFields[.contentLength] = String(body.readableBytes)
         let request = Request(head: head, body: .init(buffer: body))
         return try await next(request, context)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

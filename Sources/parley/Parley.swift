@@ -495,7 +495,7 @@ func bootstrapLogging(level: String?, json: Bool = false, node: String = "") thr
             handler.logLevel = level
             return handler
         }
-        var handler = StreamLogHandler.standardOutput(label: label)
+        var handler = TextLogHandler(label: label)
         handler.logLevel = level
         return handler
     }

@@ -109,6 +109,21 @@ struct SecurityRealtimeTests {
             #expect(cut)
             #expect(ContinuousClock.now - bodyStarted < .seconds(4))
 
+            // The same with a chunked body, one byte a chunk.
+            let chunked = try RawSocket(port: running.port)
+            try chunked.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n")
+            let chunksStarted = ContinuousClock.now
+            var chunkedCut = false
+            for _ in 0..<40 {
+                try await Task.sleep(for: .milliseconds(100))
+                if (try? chunked.send("1\r\n \r\n")) == nil || chunked.isClosedByPeer() {
+                    chunkedCut = true
+                    break
+                }
+            }
+            #expect(chunkedCut)
+            #expect(ContinuousClock.now - chunksStarted < .seconds(4))
+
             // A client that keeps its requests moving is served as ever.
             #expect(try await running.http.request("GET", "/healthz").status == 200)
         }

@@ -14,7 +14,8 @@ struct HeaderValueMiddleware: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var (response, body) = try await next(request, body, metadata)
-        for index in response.headerFields.indices where response.headerFields[index].value.contains("%") {
+        // On the bytes: Foundation's `contains` on a String searches through NSString, on every response.
+        for index in response.headerFields.indices where response.headerFields[index].value.utf8.contains(UInt8(ascii: "%")) {
             let field = response.headerFields[index]
             if let decoded = field.value.removingPercentEncoding {
                 response.headerFields[index] = HTTPField(name: field.name, value: decoded)
