@@ -6,6 +6,7 @@
 #
 #   swift build -c release --product parley
 #   DATABASE_URL=postgres://… Benchmarks/history-depth.sh [SECONDS] [SIZES]
+#   PARLEY=/path/to/parley Benchmarks/history-depth.sh …   # another build, e.g. the commit before
 #
 # Messages are seeded straight into the database (generate_series / a recursive CTE): the page
 # reads only the messages table and its index, and sending a million through the API would take
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 export PGOPTIONS='-c client_min_messages=warning'
 seconds=${1:-10}
 sizes=${2:-"10000 100000 1000000"}
-binary=.build/release/parley
+binary=${PARLEY:-.build/release/parley}
 results=Benchmarks/results
 mkdir -p "$results"
 out="$results/history-depth-$(date +%Y%m%d-%H%M%S).jsonl"
@@ -92,8 +93,8 @@ wrk_json() {  # wrk_json LABEL wrk-args…: runs wrk and prints one JSON line of
 
 backends=(sqlite)
 [ -n "${DATABASE_URL:-}" ] && backends+=(postgresql)
-printf '{"run": "history-depth", "commit": "%s", "cores": %s, "build": "release", "wrk_seconds": %s, "note": "server, database and wrk share the cores; loopback"}\n' \
-  "$(git rev-parse --short HEAD)" "$(nproc)" "$seconds" | tee "$out"
+printf '{"run": "history-depth", "commit": "%s", "binary": "%s", "cores": %s, "build": "release", "wrk_seconds": %s, "note": "server, database and wrk share the cores; loopback"}\n' \
+  "$(git rev-parse --short HEAD)" "$binary" "$(nproc)" "$seconds" | tee "$out"
 for backend in "${backends[@]}"; do
   for size in $sizes; do
     start_server "$backend"

@@ -18,8 +18,9 @@ package final class PostgresDatabase: Database, Service {
     package let client: PostgresClient
 
     /// How long an operation may wait for a pooled connection (a batched write counts from when it
-    /// was queued), then how long it may hold it, before it fails with `Problem.databaseUnavailable` (503). A connection held too long is closed, since
-    /// a PostgreSQL that stopped answering would never end its query.
+    /// was queued), then how long it may hold it, before it fails with `Problem.databaseUnavailable`
+    /// (503). A connection held too long is closed, since a PostgreSQL that stopped answering would
+    /// never end its query.
     package struct Timeouts: Sendable {
         package var connection: Duration
         package var operation: Duration
