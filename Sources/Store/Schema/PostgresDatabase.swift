@@ -108,8 +108,11 @@ package final class PostgresDatabase: Database, Service {
         }
     }
 
-    /// How many pooled connections one operation may try when each is found dead before it answers.
-    private static let attempts = 4
+    /// How many pooled connections one operation may try when each is found dead before it answers:
+    /// after a restart every idle connection of the pool is dead until the pool reads that it closed,
+    /// and each try costs at most one round trip (or the 200-ms closed-connection watch), all within
+    /// the operation's deadlines.
+    private static let attempts = 8
 
     /// One attempt of `withConnection`.
     private func onPooledConnection<T: Sendable>(
