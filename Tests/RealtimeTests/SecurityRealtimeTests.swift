@@ -83,50 +83,35 @@ struct SecurityRealtimeTests {
             let slow = try RawSocket(port: running.port)
             let started = ContinuousClock.now
             try slow.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n")
-            var closed = false
-            for _ in 0..<40 {
-                try await Task.sleep(for: .milliseconds(100))
-                if (try? slow.send("X")) == nil || slow.isClosedByPeer() {
-                    closed = true
-                    break
-                }
-            }
-            #expect(closed)
+            #expect(try await Self.isClosed(slow, whileSending: "X"))
             #expect(ContinuousClock.now - started < .seconds(4))
 
             // A body trickled a byte at a time, never idle for long, never done.
             let trickle = try RawSocket(port: running.port)
             try trickle.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
             let bodyStarted = ContinuousClock.now
-            var cut = false
-            for _ in 0..<40 {
-                try await Task.sleep(for: .milliseconds(100))
-                if (try? trickle.send(" ")) == nil || trickle.isClosedByPeer() {
-                    cut = true
-                    break
-                }
-            }
-            #expect(cut)
+            #expect(try await Self.isClosed(trickle, whileSending: " "))
             #expect(ContinuousClock.now - bodyStarted < .seconds(4))
 
             // The same with a chunked body, one byte a chunk.
             let chunked = try RawSocket(port: running.port)
             try chunked.send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n")
             let chunksStarted = ContinuousClock.now
-            var chunkedCut = false
-            for _ in 0..<40 {
-                try await Task.sleep(for: .milliseconds(100))
-                if (try? chunked.send("1\r\n \r\n")) == nil || chunked.isClosedByPeer() {
-                    chunkedCut = true
-                    break
-                }
-            }
-            #expect(chunkedCut)
+            #expect(try await Self.isClosed(chunked, whileSending: "1\r\n \r\n"))
             #expect(ContinuousClock.now - chunksStarted < .seconds(4))
 
             // A client that keeps its requests moving is served as ever.
             #expect(try await running.http.request("GET", "/healthz").status == 200)
         }
+    }
+
+    /// Whether the server closes `socket` while `piece` is sent every 100 ms, for at most 4 s.
+    private static func isClosed(_ socket: RawSocket, whileSending piece: String) async throws -> Bool {
+        for _ in 0..<40 {
+            try await Task.sleep(for: .milliseconds(100))
+            if (try? socket.send(piece)) == nil || socket.isClosedByPeer() { return true }
+        }
+        return false
     }
 
     @Test("A user's connections past the limit are closed with 4010", arguments: [TestBackend.sqlite])
